@@ -1,0 +1,169 @@
+// portcullis serve | check — the command line. Plain messages go to stderr,
+// except the `listening on …` line that scripts wait for, which goes to stdout.
+import { existsSync } from 'node:fs'
+import { parseArgs } from 'node:util'
+import { ConfigError, formatIssue, loadConfigFile, type ConfigIssue } from './config/load.ts'
+import { createServer } from './http/server.ts'
+
+const USAGE = `Usage:
+  portcullis serve [--config FILE] [--host HOST] [--port PORT]
+      Serve the gateway. FILE defaults to ./portcullis.yaml; HOST and PORT default
+      to $HOST and $PORT, else 127.0.0.1 and 4000. Prints "listening on http://HOST:PORT"
+      once requests are accepted. SIGTERM drains in-flight requests, then exits 0.
+  portcullis check --config FILE
+      Validate a config: every error with its YAML path and line (exit 1), and a
+      warning for every key Portcullis does not support.
+  portcullis --help`
+
+const LOOPBACK = /^(127\.\d+\.\d+\.\d+|localhost|::1|\[::1\])$/
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv
+  if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
+    process.stdout.write(USAGE + '\n')
+    return command === undefined ? 1 : 0
+  }
+  let args: { values: { config?: string; host?: string; port?: string; help?: boolean } }
+  try {
+    args = parseArgs({
+      args: rest,
+      options: {
+        config: { type: 'string', short: 'c' },
+        host: { type: 'string' },
+        port: { type: 'string', short: 'p' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+    })
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n\n${USAGE}\n`)
+    return 2
+  }
+  if (args.values.help) {
+    process.stdout.write(USAGE + '\n')
+    return 0
+  }
+  switch (command) {
+    case 'serve':
+      return serve(args.values)
+    case 'check':
+      return check(args.values.config)
+    default:
+      process.stderr.write(`unknown command "${command}"\n\n${USAGE}\n`)
+      return 2
+  }
+}
+
+function printWarnings(warnings: readonly ConfigIssue[]): void {
+  for (const w of warnings) process.stderr.write(`warning: ${formatIssue(w)}\n`)
+}
+
+async function check(file: string | undefined): Promise<number> {
+  if (!file) {
+    process.stderr.write('check needs --config FILE\n')
+    return 2
+  }
+  try {
+    const { config, warnings } = await loadConfigFile(file)
+    printWarnings(warnings)
+    const groups = new Set(config.deployments.map((d) => d.modelName)).size
+    process.stdout.write(
+      `${file}: OK — ${groups} model(s), ${config.deployments.length} deployment(s), ${config.guardrails.length} guardrail(s)` +
+        `${warnings.length ? `, ${warnings.length} warning(s)` : ''}\n`,
+    )
+    return 0
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      for (const i of err.issues) process.stderr.write(`error: ${formatIssue(i)}\n`)
+      process.stderr.write(`${file}: ${err.issues.length} error(s)\n`)
+      return 1
+    }
+    throw err
+  }
+}
+
+async function serve(opts: { config?: string; host?: string; port?: string }): Promise<number> {
+  const file = opts.config ?? 'portcullis.yaml'
+  if (!opts.config && !existsSync(file)) {
+    process.stderr.write(`no --config given and no ./portcullis.yaml here\n\n${USAGE}\n`)
+    return 2
+  }
+  const host = opts.host ?? process.env.HOST ?? '127.0.0.1'
+  const portText = opts.port ?? process.env.PORT ?? '4000'
+  const port = Number(portText)
+  if (!/^\d+$/.test(portText) || port > 65535) {
+    process.stderr.write(`invalid port "${portText}"\n`)
+    return 2
+  }
+  let loaded
+  try {
+    loaded = await loadConfigFile(file)
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      for (const i of err.issues) process.stderr.write(`error: ${formatIssue(i)}\n`)
+      process.stderr.write(`${file}: not started (${err.issues.length} config error(s))\n`)
+      return 1
+    }
+    throw err
+  }
+  printWarnings(loaded.warnings)
+  const { config } = loaded
+  if (!config.general.masterKey) {
+    if (!LOOPBACK.test(host)) {
+      process.stderr.write(
+        `refusing to listen on ${host} without a master key: anyone who can reach it could use it.\n` +
+          'Set general_settings.master_key (e.g. master_key: os.environ/PORTCULLIS_MASTER_KEY), or bind 127.0.0.1.\n',
+      )
+      return 1
+    }
+    process.stderr.write('warning: no master_key is set, so the gateway is open (no auth); it listens on loopback only.\n')
+  }
+
+  const server = createServer(config)
+  let url: string
+  try {
+    url = await server.listen(host, port)
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException
+    process.stderr.write(`cannot listen on ${host}:${port}: ${e.code ?? e.message}\n`)
+    return 1
+  }
+  process.stdout.write(`listening on ${url}\n`)
+
+  return new Promise<number>((resolve) => {
+    let stopping = false
+    const stop = (signal: string): void => {
+      if (stopping) {
+        process.stderr.write(`${signal} again: exiting now\n`)
+        resolve(1)
+        return
+      }
+      stopping = true
+      server.logger.info({ signal }, 'shutting down: draining in-flight requests')
+      server.shutdown().then(
+        () => {
+          server.logger.info('stopped')
+          resolve(0)
+        },
+        (err: unknown) => {
+          server.logger.error({ err }, 'shutdown failed')
+          resolve(1)
+        },
+      )
+    }
+    process.on('SIGTERM', () => stop('SIGTERM'))
+    process.on('SIGINT', () => stop('SIGINT'))
+  })
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code
+    // Anything left (keep-alive timers of upstream pools) must not hold the process.
+    if (code !== 0 || process.argv[2] === 'serve') setImmediate(() => process.exit(code))
+  },
+  (err: unknown) => {
+    process.stderr.write(`portcullis: ${(err as Error).stack ?? String(err)}\n`)
+    process.exit(1)
+  },
+)

@@ -1,0 +1,90 @@
+// The OpenAI-compatible endpoints, with and without the /v1 prefix.
+import type { OutgoingHttpHeaders } from 'node:http'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { CallContext, GatewayResult } from '../gateway/gateway.ts'
+import { GatewayError } from '../errors.ts'
+import type { JsonObject } from '../providers/types.ts'
+import { errorBody } from './errors.ts'
+import type { FinishFn, PortcullisServer } from './server.ts'
+import { SSE_HEADERS, writeSse } from './sse.ts'
+
+type Call = (body: unknown, ctx: CallContext) => Promise<GatewayResult>
+
+export function registerOpenAIRoutes(app: FastifyInstance, server: PortcullisServer, finish: FinishFn): void {
+  const { gateway, auth } = server
+  const maxBytes = app.initialConfig.bodyLimit ?? 16 * 1048576
+  const started = Math.floor(Date.now() / 1000)
+
+  const handle = (route: string, call: Call) => async (request: FastifyRequest, reply: FastifyReply): Promise<JsonObject | undefined> => {
+    const body = request.body as { model?: unknown; stream?: unknown } | undefined
+    const state = {
+      route,
+      model: gateway.modelLabel(body?.model),
+      deployment: undefined as string | undefined,
+      attempts: 0,
+      stream: body?.stream === true,
+      started: performance.now(),
+    }
+    request.portcullis = state
+    auth.authenticate(request.headers)
+
+    // A client that goes away cancels the upstream call.
+    const ac = new AbortController()
+    const res = reply.raw
+    res.once('close', () => {
+      if (!res.writableFinished) ac.abort()
+    })
+
+    const result = await call(body, { requestId: request.id, signal: ac.signal })
+    state.deployment = result.deployment.id
+    state.attempts = result.attempts
+    reply.headers(result.headers)
+    if (result.kind === 'json') return result.body
+
+    // Pull the first event before any byte is sent: a failure up to here is
+    // still answered as a plain error with its status.
+    const events = result.events[Symbol.asyncIterator]()
+    let first: IteratorResult<JsonObject>
+    try {
+      first = await events.next()
+    } catch (err) {
+      await events.return?.()
+      throw err
+    }
+    reply.hijack()
+    res.writeHead(200, { ...(reply.getHeaders() as OutgoingHttpHeaders), ...SSE_HEADERS })
+    const end = await writeSse(res, first, events, (err) => errorBody(err, maxBytes))
+    if (end.outcome === 'error') server.logger.warn({ reqId: request.id, error: end.error.error.message }, 'stream ended with an error')
+    // A finished stream is recorded by the onResponse hook; a client that left
+    // never lets the response finish, so it is recorded here.
+    if (end.outcome === 'client_closed') {
+      finish(request, 499, end.outcome)
+      request.portcullis = null
+    }
+    return undefined
+  }
+
+  const models = async (request: FastifyRequest): Promise<JsonObject> => {
+    auth.authenticate(request.headers)
+    return {
+      object: 'list',
+      data: gateway.modelNames().map((id) => ({ id, object: 'model', created: started, owned_by: 'portcullis' })),
+    }
+  }
+  const model = async (request: FastifyRequest<{ Params: { model: string } }>): Promise<JsonObject> => {
+    auth.authenticate(request.headers)
+    const id = request.params.model
+    if (!gateway.modelNames().includes(id)) {
+      throw new GatewayError(404, `model "${id}" is not served by this gateway`, { code: 'model_not_found', param: 'model' })
+    }
+    return { id, object: 'model', created: started, owned_by: 'portcullis' }
+  }
+
+  for (const prefix of ['/v1', '']) {
+    app.post(`${prefix}/chat/completions`, handle('chat', (b, c) => gateway.chat(b, c)))
+    app.post(`${prefix}/completions`, handle('completions', (b, c) => gateway.completion(b, c)))
+    app.post(`${prefix}/embeddings`, handle('embeddings', (b, c) => gateway.embeddings(b, c)))
+    app.get(`${prefix}/models`, models)
+    app.get(`${prefix}/models/:model`, model)
+  }
+}

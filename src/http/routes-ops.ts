@@ -1,0 +1,18 @@
+// Health and metrics: unauthenticated, as LiteLLM's are, so orchestrators and
+// Prometheus can reach them without a key.
+import type { FastifyInstance } from 'fastify'
+import type { PortcullisServer } from './server.ts'
+
+export function registerOpsRoutes(app: FastifyInstance, server: PortcullisServer): void {
+  const alive = async (): Promise<string> => "I'm alive!"
+  app.get('/health/liveliness', alive)
+  app.get('/health/liveness', alive)
+  app.get('/health/readiness', async (_request, reply) => {
+    if (server.closing) return reply.code(503).send({ status: 'shutting_down' })
+    return { status: 'healthy', models: server.gateway.modelNames().length }
+  })
+  app.get('/metrics', async (_request, reply) => {
+    reply.header('content-type', server.metrics.registry.contentType)
+    return server.metrics.registry.metrics()
+  })
+}

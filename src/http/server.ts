@@ -1,0 +1,180 @@
+// Builds the Fastify server around a Gateway: request ids, auth, routes, the
+// error shape, metrics, and a graceful shutdown that lets streams finish.
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
+import { randomUUID } from 'node:crypto'
+import { Authenticator } from '../auth/master-key.ts'
+import type { GatewayConfig } from '../config/load.ts'
+import { Gateway } from '../gateway/gateway.ts'
+import { createAnthropicProvider } from '../providers/anthropic.ts'
+import { createEchoProvider } from '../providers/echo.ts'
+import { createOpenAIProvider } from '../providers/openai.ts'
+import { tokenizer } from '../providers/tokens.ts'
+import { UpstreamClient } from '../providers/upstream-client.ts'
+import { Router } from '../router/router.ts'
+import { createLogger, type Logger } from '../telemetry/logger.ts'
+import { Metrics } from '../telemetry/metrics.ts'
+import { toGatewayError } from './errors.ts'
+import { registerOpenAIRoutes } from './routes-openai.ts'
+import { registerOpsRoutes } from './routes-ops.ts'
+
+export interface RequestState {
+  route: string
+  model: string
+  deployment: string | undefined
+  attempts: number
+  stream: boolean
+  started: number
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    portcullis: RequestState | null
+  }
+}
+
+export interface ServerOptions {
+  logger?: Logger
+}
+
+export interface PortcullisServer {
+  app: FastifyInstance
+  gateway: Gateway
+  metrics: Metrics
+  logger: Logger
+  auth: Authenticator
+  /** true once shutdown began: readiness answers 503 */
+  readonly closing: boolean
+  listen(host: string, port: number): Promise<string>
+  /** stops accepting, lets in-flight requests and streams finish up to the deadline, then closes */
+  shutdown(deadlineMs?: number): Promise<void>
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._:\-]{1,128}$/
+
+export function createServer(config: GatewayConfig, opts: ServerOptions = {}): PortcullisServer {
+  const logger = opts.logger ?? createLogger()
+  const metrics = new Metrics()
+  const client = new UpstreamClient({ connectionsPerOrigin: config.general.upstreamMaxConnections, keepAliveTimeoutMs: 30_000 })
+  const gateway = new Gateway({
+    router: new Router(config.deployments, config.router),
+    providers: {
+      openai: createOpenAIProvider(client, 'openai'),
+      azure: createOpenAIProvider(client, 'azure'),
+      anthropic: createAnthropicProvider(client),
+      echo: createEchoProvider(),
+    },
+    metrics,
+  })
+  // echo counts tokens; load the encoding now rather than on the first call
+  if (config.deployments.some((d) => d.provider === 'echo')) void tokenizer()
+  const auth = new Authenticator(config.general.masterKey)
+  const maxBytes = config.general.maxRequestBytes
+
+  const app = Fastify({
+    logger: false,
+    bodyLimit: maxBytes,
+    requestIdHeader: false,
+    genReqId: (req) => {
+      const given = req.headers['x-request-id']
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID()
+    },
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+  })
+  app.decorateRequest('portcullis', null)
+
+  // Clients that forget `content-type: application/json` (curl -d) still mean JSON.
+  app.addContentTypeParser('*', { parseAs: 'string' }, app.getDefaultJsonParser('error', 'error'))
+
+  app.addHook('onRequest', (request, reply, done) => {
+    reply.header('x-request-id', request.id)
+    done()
+  })
+  app.addHook('onResponse', (request, reply, done) => {
+    finish(request, reply.statusCode)
+    done()
+  })
+
+  const finish = (request: FastifyRequest, status: number, outcome?: string): void => {
+    const s = request.portcullis
+    if (!s) return
+    const seconds = (performance.now() - s.started) / 1000
+    metrics.requests.inc({ route: s.route, model: s.model, status: String(status) })
+    metrics.latency.observe({ route: s.route, model: s.model }, seconds)
+    logger.info(
+      {
+        reqId: request.id,
+        route: s.route,
+        model: s.model,
+        deployment: s.deployment,
+        attempts: s.attempts,
+        stream: s.stream,
+        status,
+        ms: Math.round(seconds * 10000) / 10,
+        ...(outcome ? { outcome } : {}),
+      },
+      'request',
+    )
+  }
+
+  app.setErrorHandler((err, request, reply) => {
+    const ge = toGatewayError(err, maxBytes)
+    if (ge.status >= 500 && ge.status !== 502 && ge.status !== 503 && ge.status !== 504) {
+      logger.error({ reqId: request.id, err }, 'unexpected error')
+    }
+    if (ge.status === 499) {
+      // The client is gone; nothing can be answered, only recorded.
+      if (request.portcullis) finish(request, 499, 'client_closed')
+      request.portcullis = null
+      reply.code(499).send()
+      return
+    }
+    if (ge.headers) reply.headers(ge.headers)
+    reply.code(ge.status).send(ge.toBody())
+  })
+  app.setNotFoundHandler((request, reply) => {
+    reply.code(404).send({
+      error: { message: `unknown route: ${request.method} ${request.url.split('?')[0]}`, type: 'invalid_request_error', param: null, code: 'not_found' },
+    })
+  })
+
+  let closing = false
+  const server: PortcullisServer = {
+    app,
+    gateway,
+    metrics,
+    logger,
+    auth,
+    get closing() {
+      return closing
+    },
+    async listen(host, port) {
+      await app.listen({ host, port })
+      const addr = app.server.address()
+      const actualPort = typeof addr === 'object' && addr ? addr.port : port
+      return `http://${host.includes(':') ? `[${host}]` : host}:${actualPort}`
+    },
+    async shutdown(deadlineMs = config.general.shutdownTimeoutMs) {
+      if (closing) return
+      closing = true
+      const force = setTimeout(() => {
+        logger.warn({ deadlineMs }, 'shutdown deadline passed; closing remaining connections')
+        app.server.closeAllConnections()
+      }, deadlineMs)
+      force.unref()
+      try {
+        await app.close()
+      } finally {
+        clearTimeout(force)
+        await client.close()
+      }
+    },
+  }
+
+  registerOpsRoutes(app, server)
+  registerOpenAIRoutes(app, server, finish)
+  return server
+}
+
+export type FinishFn = (request: FastifyRequest, status: number, outcome?: string) => void
+export type { FastifyReply }

@@ -1,0 +1,213 @@
+// The one HTTP client for every upstream: an undici Agent (a keep-alive pool
+// per origin with a connection cap), per-call deadlines, and the mapping of
+// every transport failure to an UpstreamError the router can reason about.
+import { Agent, errors as undiciErrors } from 'undici'
+import type { Dispatcher } from 'undici'
+import { UpstreamError } from '../errors.ts'
+import { parseSse, type SseEvent } from './sse-parse.ts'
+
+export interface UpstreamClientOptions {
+  /** open connections per upstream origin */
+  connectionsPerOrigin: number
+  keepAliveTimeoutMs: number
+}
+
+export interface UpstreamCall {
+  url: string
+  headers: Record<string, string>
+  body: string
+  signal: AbortSignal
+  /** JSON: the whole call; stream: time to response headers, then the longest gap between chunks */
+  timeoutMs: number
+  /** strings to scrub from error messages (the deployment's key) */
+  secrets: readonly string[]
+}
+
+const MAX_ERROR_BODY = 64 * 1024
+
+export class UpstreamClient {
+  readonly agent: Agent
+
+  constructor(opts: UpstreamClientOptions) {
+    this.agent = new Agent({
+      connections: opts.connectionsPerOrigin,
+      keepAliveTimeout: opts.keepAliveTimeoutMs,
+      pipelining: 1,
+      connect: { timeout: 10_000 },
+    })
+  }
+
+  async postJson<T>(call: UpstreamCall): Promise<T> {
+    return this.withDeadline(call, false, async (res) => {
+      const text = await res.body.text()
+      try {
+        return JSON.parse(text) as T
+      } catch {
+        throw new UpstreamError(502, `upstream answered status ${res.statusCode} with a body that is not JSON`, 'protocol')
+      }
+    })
+  }
+
+  /** Resolves once the upstream accepted the call; iterating yields its SSE events. */
+  async postSse(call: UpstreamCall): Promise<AsyncGenerator<SseEvent>> {
+    return this.withDeadline(call, true, async (res) => mapStreamErrors(parseSse(res.body), res.body, call.secrets))
+  }
+
+  close(): Promise<void> {
+    return this.agent.close()
+  }
+
+  private async withDeadline<T>(
+    call: UpstreamCall,
+    stream: boolean,
+    onOk: (res: Dispatcher.ResponseData) => Promise<T>,
+  ): Promise<T> {
+    const ac = new AbortController()
+    let timedOut = false
+    const onClientAbort = (): void => ac.abort()
+    if (call.signal.aborted) throw new UpstreamError(499, 'the client closed the request', 'aborted')
+    call.signal.addEventListener('abort', onClientAbort, { once: true })
+    const timer = setTimeout(() => {
+      timedOut = true
+      ac.abort()
+    }, call.timeoutMs)
+    try {
+      const res = await this.agent.request({
+        origin: new URL(call.url).origin,
+        path: pathOf(call.url),
+        method: 'POST',
+        headers: call.headers,
+        body: call.body,
+        signal: ac.signal,
+        headersTimeout: call.timeoutMs,
+        bodyTimeout: call.timeoutMs,
+      })
+      if (res.statusCode < 200 || res.statusCode >= 300) throw await httpError(res, call.secrets)
+      if (stream) {
+        // From here on the idle gap between chunks is bounded by bodyTimeout; the
+        // client's abort must still reach the socket.
+        clearTimeout(timer)
+        res.body.once('close', () => call.signal.removeEventListener('abort', onClientAbort))
+        return await onOk(res)
+      }
+      return await onOk(res)
+    } catch (err) {
+      call.signal.removeEventListener('abort', onClientAbort)
+      throw toUpstreamError(err, { timedOut, clientAborted: call.signal.aborted, timeoutMs: call.timeoutMs }, call.secrets)
+    } finally {
+      clearTimeout(timer)
+      if (!stream) call.signal.removeEventListener('abort', onClientAbort)
+    }
+  }
+}
+
+function pathOf(url: string): string {
+  const u = new URL(url)
+  return u.pathname + u.search
+}
+
+async function* mapStreamErrors(
+  events: AsyncGenerator<SseEvent>,
+  body: Dispatcher.ResponseData['body'],
+  secrets: readonly string[],
+): AsyncGenerator<SseEvent> {
+  try {
+    yield* events
+  } catch (err) {
+    throw toUpstreamError(err, { timedOut: false, clientAborted: false, timeoutMs: 0 }, secrets)
+  } finally {
+    // A consumer that stops early (client gone, guardrail block) frees the socket.
+    if (!body.destroyed) body.destroy()
+  }
+}
+
+interface FailureContext {
+  timedOut: boolean
+  clientAborted: boolean
+  timeoutMs: number
+}
+
+function toUpstreamError(err: unknown, ctx: FailureContext, secrets: readonly string[]): UpstreamError {
+  if (err instanceof UpstreamError) return err
+  if (ctx.clientAborted) return new UpstreamError(499, 'the client closed the request', 'aborted')
+  if (ctx.timedOut) return new UpstreamError(504, `upstream did not answer within ${ctx.timeoutMs / 1000}s`, 'timeout')
+  if (err instanceof undiciErrors.HeadersTimeoutError || err instanceof undiciErrors.BodyTimeoutError) {
+    return new UpstreamError(504, 'upstream timed out: ' + scrub(err.message, secrets), 'timeout')
+  }
+  if (err instanceof undiciErrors.ConnectTimeoutError) {
+    return new UpstreamError(502, 'could not connect to upstream: connect timeout', 'connect')
+  }
+  const code = errorCode(err)
+  if (code && /^(ECONNREFUSED|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|ENETUNREACH|ECONNRESET|EPIPE|UND_ERR_SOCKET|UND_ERR_CLOSED)$/.test(code)) {
+    return new UpstreamError(502, `could not reach upstream (${code})`, 'connect')
+  }
+  const message = err instanceof Error ? err.message : String(err)
+  return new UpstreamError(502, 'upstream failed: ' + scrub(message, secrets), 'protocol')
+}
+
+function errorCode(err: unknown): string | undefined {
+  if (typeof err !== 'object' || err === null) return undefined
+  const e = err as { code?: unknown; cause?: unknown }
+  if (typeof e.code === 'string' && e.code !== 'UND_ERR_SOCKET') return e.code
+  const cause = e.cause as { code?: unknown } | undefined
+  if (cause && typeof cause.code === 'string') return cause.code
+  return typeof e.code === 'string' ? e.code : undefined
+}
+
+/** An upstream's non-2xx answer, keeping its status and message (minus any secret it echoes). */
+async function httpError(res: Dispatcher.ResponseData, secrets: readonly string[]): Promise<UpstreamError> {
+  let text = ''
+  let size = 0
+  for await (const chunk of res.body) {
+    const piece = typeof chunk === 'string' ? chunk : (chunk as Buffer).toString('utf8')
+    size += piece.length
+    if (text.length < MAX_ERROR_BODY) text += piece
+    if (size > MAX_ERROR_BODY) {
+      res.body.destroy()
+      break
+    }
+  }
+  let message = `upstream answered ${res.statusCode}`
+  let type: string | undefined
+  let code: string | null = null
+  let param: string | null = null
+  try {
+    const parsed = JSON.parse(text) as { error?: unknown; message?: unknown; detail?: unknown }
+    const e = parsed.error
+    if (e && typeof e === 'object') {
+      const eo = e as { message?: unknown; type?: unknown; code?: unknown; param?: unknown }
+      if (typeof eo.message === 'string') message = eo.message
+      if (typeof eo.type === 'string') type = eo.type
+      if (typeof eo.code === 'string' || typeof eo.code === 'number') code = String(eo.code)
+      if (typeof eo.param === 'string') param = eo.param
+    } else if (typeof e === 'string') message = e
+    else if (typeof parsed.message === 'string') message = parsed.message
+    else if (typeof parsed.detail === 'string') message = parsed.detail
+  } catch {
+    const trimmed = text.trim()
+    if (trimmed && !trimmed.startsWith('<')) message = `upstream answered ${res.statusCode}: ${trimmed.slice(0, 500)}`
+  }
+  return new UpstreamError(res.statusCode, scrub(message, secrets), 'http', {
+    ...(type !== undefined ? { type } : {}),
+    code,
+    param,
+    retryAfterMs: retryAfter(res.headers),
+  })
+}
+
+function retryAfter(headers: Dispatcher.ResponseData['headers']): number | undefined {
+  const ms = headers['retry-after-ms']
+  if (typeof ms === 'string' && Number.isFinite(Number(ms))) return Math.max(0, Number(ms))
+  const ra = headers['retry-after']
+  if (typeof ra !== 'string') return undefined
+  const seconds = Number(ra)
+  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000)
+  const date = Date.parse(ra)
+  return Number.isFinite(date) ? Math.max(0, date - Date.now()) : undefined
+}
+
+export function scrub(text: string, secrets: readonly string[]): string {
+  let out = text
+  for (const s of secrets) if (s.length >= 4 && out.includes(s)) out = out.split(s).join('***')
+  return out
+}

@@ -1,0 +1,36 @@
+// Prometheus metrics on a registry of the server's own (not prom-client's
+// global one), so several gateways in one process — tests — stay apart.
+import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
+
+const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120]
+
+export class Metrics {
+  readonly registry = new Registry()
+  readonly requests: Counter<'route' | 'model' | 'status'>
+  readonly latency: Histogram<'route' | 'model'>
+  readonly upstreamLatency: Histogram<'model' | 'deployment' | 'outcome'>
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry, prefix: 'portcullis_' })
+    this.requests = new Counter({
+      name: 'portcullis_requests_total',
+      help: 'Requests answered, by route, model and HTTP status',
+      labelNames: ['route', 'model', 'status'],
+      registers: [this.registry],
+    })
+    this.latency = new Histogram({
+      name: 'portcullis_request_duration_seconds',
+      help: 'Time from request to the last byte of the answer',
+      labelNames: ['route', 'model'],
+      buckets: LATENCY_BUCKETS,
+      registers: [this.registry],
+    })
+    this.upstreamLatency = new Histogram({
+      name: 'portcullis_upstream_duration_seconds',
+      help: 'Upstream attempt time until its answer (JSON) or its headers (streams), by outcome (ok or the HTTP status)',
+      labelNames: ['model', 'deployment', 'outcome'],
+      buckets: LATENCY_BUCKETS,
+      registers: [this.registry],
+    })
+  }
+}
