@@ -94,7 +94,7 @@ export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv =
   if (doc.errors.length > 0) {
     throw new ConfigError(
       file,
-      doc.errors.map((e) => ({ path: '', message: `YAML: ${e.message.split('\n')[0]}`, line: e.linePos?.[0]?.line })),
+      doc.errors.map((e) => ({ path: '', message: `YAML: ${e.message.split('\n')[0]}`, line: lineCounter.linePos(e.pos[0]).line })),
     )
   }
   const raw: unknown = doc.toJS() ?? {}
@@ -191,6 +191,12 @@ function resolveConfig(
   }
   addFallbacks(ls.fallbacks, 'litellm_settings')
   addFallbacks(rs.fallbacks, 'router_settings')
+
+  // No guardrail engine in this build: refusing to start beats serving calls
+  // without the guardrails the config asks for (fail closed).
+  c.guardrails?.forEach((g, i) => {
+    issues.push(issue(['guardrails', i, 'litellm_params', 'guardrail'], `guardrail type "${g.litellm_params.guardrail}" is not available in this version of Portcullis`))
+  })
 
   let strategy: RoutingStrategy = 'simple-shuffle'
   if (rs.routing_strategy === 'least-busy' || rs.routing_strategy === 'simple-shuffle') strategy = rs.routing_strategy

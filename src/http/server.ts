@@ -162,10 +162,14 @@ export function createServer(config: GatewayConfig, opts: ServerOptions = {}): P
         app.server.closeAllConnections()
       }, deadlineMs)
       force.unref()
+      // Connections of requests that finish while we drain turn idle afterwards;
+      // close them as they do instead of waiting for the client's keep-alive.
+      const sweep = setInterval(() => app.server.closeIdleConnections(), 50)
       try {
         await app.close()
       } finally {
         clearTimeout(force)
+        clearInterval(sweep)
         await client.close()
       }
     },
