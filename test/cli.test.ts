@@ -113,3 +113,32 @@ test('SIGTERM during a stream: the stream finishes, new connections are refused,
   assert.equal(await served.exited, 0)
   await assert.rejects(fetch(`${served.url}/health/liveliness`), 'the gateway no longer accepts connections')
 })
+
+test('SIGTERM with a stream longer than shutdown_timeout: the stream is cut at the deadline, exit code 0', async (t) => {
+  const upstream = await startFakeOpenAI()
+  t.after(() => upstream.close())
+  upstream.fallback = { kind: 'stream', chunks: Array.from({ length: 100 }, (_, i) => `w${i} `), delayMs: 100 }
+  const file = await configFile(`model_list:
+  - model_name: slow
+    litellm_params: { model: openai/slow, api_base: "${upstream.url}", api_key: sk-x }
+general_settings: { shutdown_timeout: 0.5 }
+`)
+  const served = await serveCli(['--config', file, '--port', '0'])
+  t.after(() => served.child.kill('SIGKILL'))
+  const client = new OpenAI({ baseURL: `${served.url}/v1`, apiKey: 'unused', maxRetries: 0 })
+  const stream = await client.chat.completions.create({ model: 'slow', stream: true, messages: [{ role: 'user', content: 'go' }] })
+  let chunks = 0
+  await assert.rejects(
+    (async () => {
+      for await (const _ of stream) {
+        if (++chunks === 2) served.child.kill('SIGTERM')
+      }
+    })(),
+    'the client sees the stream cut, not a clean end',
+  )
+  assert.ok(chunks < 100, `stream was cut (got ${chunks} chunks)`)
+  assert.equal(await served.exited, 0)
+  // the cut stream's upstream call was cancelled, not left running
+  for (let i = 0; i < 50 && upstream.aborted === 0; i++) await new Promise((r) => setTimeout(r, 20))
+  assert.equal(upstream.aborted, 1)
+})

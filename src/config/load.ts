@@ -198,6 +198,10 @@ function resolveConfig(
     issues.push(issue(['guardrails', i, 'litellm_params', 'guardrail'], `guardrail type "${g.litellm_params.guardrail}" is not available in this version of Portcullis`))
   })
 
+  if (gs.database_url !== undefined) {
+    warnings.push(issue(['general_settings', 'database_url'], 'not used yet: this version keeps no records or virtual keys'))
+  }
+
   let strategy: RoutingStrategy = 'simple-shuffle'
   if (rs.routing_strategy === 'least-busy' || rs.routing_strategy === 'simple-shuffle') strategy = rs.routing_strategy
   else if (rs.routing_strategy !== undefined) {

@@ -15,18 +15,22 @@ export function registerOpenAIRoutes(app: FastifyInstance, server: PortcullisSer
   const maxBytes = app.initialConfig.bodyLimit ?? 16 * 1048576
   const started = Math.floor(Date.now() / 1000)
 
+  // Runs before the body is read (onRequest), not in the handler: a request
+  // refused for its key, its JSON or its size is still logged and counted, and
+  // an anonymous caller gets 401 without the gateway parsing its body first.
+  const begin =
+    (route: string) =>
+    async (request: FastifyRequest): Promise<void> => {
+      request.portcullis = { route, model: 'unknown', deployment: undefined, attempts: 0, stream: false, started: performance.now() }
+      auth.authenticate(request.headers)
+    }
+
   const handle = (route: string, call: Call) => async (request: FastifyRequest, reply: FastifyReply): Promise<JsonObject | undefined> => {
     const body = request.body as { model?: unknown; stream?: unknown } | undefined
-    const state = {
-      route,
-      model: gateway.modelLabel(body?.model),
-      deployment: undefined as string | undefined,
-      attempts: 0,
-      stream: body?.stream === true,
-      started: performance.now(),
-    }
+    const state = request.portcullis ?? { route, model: 'unknown', deployment: undefined, attempts: 0, stream: false, started: performance.now() }
+    state.model = gateway.modelLabel(body?.model)
+    state.stream = body?.stream === true
     request.portcullis = state
-    auth.authenticate(request.headers)
 
     // A client that goes away cancels the upstream call.
     const ac = new AbortController()
@@ -64,15 +68,13 @@ export function registerOpenAIRoutes(app: FastifyInstance, server: PortcullisSer
     return undefined
   }
 
-  const models = async (request: FastifyRequest): Promise<JsonObject> => {
-    auth.authenticate(request.headers)
+  const models = async (): Promise<JsonObject> => {
     return {
       object: 'list',
       data: gateway.modelNames().map((id) => ({ id, object: 'model', created: started, owned_by: 'portcullis' })),
     }
   }
   const model = async (request: FastifyRequest<{ Params: { model: string } }>): Promise<JsonObject> => {
-    auth.authenticate(request.headers)
     const id = request.params.model
     if (!gateway.modelNames().includes(id)) {
       throw new GatewayError(404, `model "${id}" is not served by this gateway`, { code: 'model_not_found', param: 'model' })
@@ -81,10 +83,10 @@ export function registerOpenAIRoutes(app: FastifyInstance, server: PortcullisSer
   }
 
   for (const prefix of ['/v1', '']) {
-    app.post(`${prefix}/chat/completions`, handle('chat', (b, c) => gateway.chat(b, c)))
-    app.post(`${prefix}/completions`, handle('completions', (b, c) => gateway.completion(b, c)))
-    app.post(`${prefix}/embeddings`, handle('embeddings', (b, c) => gateway.embeddings(b, c)))
-    app.get(`${prefix}/models`, models)
-    app.get(`${prefix}/models/:model`, model)
+    app.post(`${prefix}/chat/completions`, { onRequest: begin('chat') }, handle('chat', (b, c) => gateway.chat(b, c)))
+    app.post(`${prefix}/completions`, { onRequest: begin('completions') }, handle('completions', (b, c) => gateway.completion(b, c)))
+    app.post(`${prefix}/embeddings`, { onRequest: begin('embeddings') }, handle('embeddings', (b, c) => gateway.embeddings(b, c)))
+    app.get(`${prefix}/models`, { onRequest: begin('models') }, models)
+    app.get<{ Params: { model: string } }>(`${prefix}/models/:model`, { onRequest: begin('models') }, model)
   }
 }

@@ -84,6 +84,9 @@ export function createServer(config: GatewayConfig, opts: ServerOptions = {}): P
   app.decorateRequest('portcullis', null)
 
   // Clients that forget `content-type: application/json` (curl -d) still mean JSON.
+  // fetch() with a string body and no header sends text/plain, which Fastify's
+  // own text parser would turn into a string the validator rejects: drop it.
+  app.removeContentTypeParser('text/plain')
   app.addContentTypeParser('*', { parseAs: 'string' }, app.getDefaultJsonParser('error', 'error'))
 
   app.addHook('onRequest', (request, reply, done) => {
@@ -133,6 +136,9 @@ export function createServer(config: GatewayConfig, opts: ServerOptions = {}): P
     reply.code(ge.status).send(ge.toBody())
   })
   app.setNotFoundHandler((request, reply) => {
+    // logged and counted like any request (a client on a mistyped path shows up);
+    // one fixed label, so scanners cannot blow up the metrics
+    request.portcullis = { route: 'not_found', model: 'unknown', deployment: undefined, attempts: 0, stream: false, started: performance.now() }
     reply.code(404).send({
       error: { message: `unknown route: ${request.method} ${request.url.split('?')[0]}`, type: 'invalid_request_error', param: null, code: 'not_found' },
     })

@@ -114,7 +114,11 @@ async function* mapStreamErrors(
   try {
     yield* events
   } catch (err) {
-    throw toUpstreamError(err, { timedOut: false, clientAborted: false, timeoutMs: 0 }, secrets)
+    const e = toUpstreamError(err, { timedOut: false, clientAborted: false, timeoutMs: 0 }, secrets)
+    // The upstream was reached (it answered 2xx and started streaming): "could not
+    // reach upstream" would mislead the client that already got part of the answer.
+    if (e.failure === 'connect') throw new UpstreamError(502, `upstream closed the connection mid-stream (${errorCode(err) ?? 'reset'})`, 'protocol')
+    throw e
   } finally {
     // A consumer that stops early (client gone, guardrail block) frees the socket.
     if (!body.destroyed) body.destroy()
@@ -186,6 +190,18 @@ async function httpError(res: Dispatcher.ResponseData, secrets: readonly string[
   } catch {
     const trimmed = text.trim()
     if (trimmed && !trimmed.startsWith('<')) message = `upstream answered ${res.statusCode}: ${trimmed.slice(0, 500)}`
+    // A proxy's or load balancer's error page: say so rather than a bare status.
+    else if (trimmed) message = `upstream answered ${res.statusCode} with an HTML page instead of a JSON error`
+  }
+  if (res.statusCode < 400) {
+    // A redirect (often an http:// api_base answered by an https redirect) is not
+    // followed; passing its 3xx on would hand the client a redirect without a target.
+    const location = typeof res.headers.location === 'string' ? ` to ${res.headers.location}` : ''
+    return new UpstreamError(
+      502,
+      scrub(`upstream answered ${res.statusCode} (a redirect${location}); redirects are not followed: point api_base at the final URL`, secrets),
+      'protocol',
+    )
   }
   return new UpstreamError(res.statusCode, scrub(message, secrets), 'http', {
     ...(type !== undefined ? { type } : {}),

@@ -58,7 +58,9 @@ export class Router {
         param: 'model',
       })
     }
-    const chain = [modelName, ...(this.cfg.fallbacks.get(modelName) ?? [])]
+    // A Set: the same fallback may be listed under both litellm_settings and
+    // router_settings (the loader concatenates them); each group is tried once.
+    const chain = [...new Set([modelName, ...(this.cfg.fallbacks.get(modelName) ?? [])])]
     let attempts = 0
     let last: UpstreamError | undefined
     for (const group of chain) {
