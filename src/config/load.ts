@@ -167,6 +167,7 @@ function resolveConfig(
       apiBase: p.api_base ?? (info?.defaultBase !== 'builtin' ? info?.defaultBase : undefined),
       apiKey: p.api_key,
       timeoutMs: (p.timeout ?? defaultTimeoutS) * 1000,
+      streamTimeoutMs: (p.stream_timeout ?? p.timeout ?? defaultTimeoutS) * 1000,
       weight: p.weight ?? 1,
       inputCostPerToken: p.input_cost_per_token ?? 0,
       outputCostPerToken: p.output_cost_per_token ?? 0,

@@ -13,6 +13,7 @@ import type {
 } from '../providers/types.ts'
 import type { Router } from '../router/router.ts'
 import type { Metrics } from '../telemetry/metrics.ts'
+import { primeStream } from './prime-stream.ts'
 import { validateChat, validateCompletion, validateEmbedding } from './validate.ts'
 
 export interface CallContext {
@@ -89,7 +90,8 @@ export class Gateway {
       if (!provider) throw new GatewayError(500, `no provider for ${d.provider}`)
       const started = performance.now()
       try {
-        const out = await call(provider, d, upstreamBody, { signal: ctx.signal })
+        let out = await call(provider, d, upstreamBody, { signal: ctx.signal })
+        if (stream) out = await primeStream(out as AsyncIterable<JsonObject>, d.apiKey ? [d.apiKey] : [])
         this.observeUpstream(req.model, d, 'ok', started)
         return out
       } catch (err) {

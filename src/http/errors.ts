@@ -14,7 +14,9 @@ export function toGatewayError(err: unknown, maxRequestBytes: number): GatewayEr
   const e = err as FastifyLikeError
   if (e && typeof e === 'object') {
     if (e.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
-      return new GatewayError(413, `request body is larger than max_request_size_mb (${(maxRequestBytes / 1048576).toFixed(1)} MB)`, {
+      // up to 3 decimals: a limit of 0.01 MB must not read as "0.0 MB"
+      const mb = Number((maxRequestBytes / 1048576).toFixed(3))
+      return new GatewayError(413, `request body is larger than max_request_size_mb (${mb} MB)`, {
         code: 'request_too_large',
       })
     }

@@ -39,7 +39,7 @@ export function createAnthropicProvider(client: UpstreamClient): Provider {
       // translated before any I/O, so a bad request fails without an upstream call
       body: JSON.stringify(toAnthropicRequest({ ...body, stream }, d.model)),
       signal: opts.signal,
-      timeoutMs: d.timeoutMs,
+      timeoutMs: stream ? d.streamTimeoutMs : d.timeoutMs,
       secrets: d.apiKey ? [d.apiKey] : [],
     }
   }

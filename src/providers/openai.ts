@@ -45,7 +45,7 @@ export function createOpenAIProvider(client: UpstreamClient, flavour: 'openai' |
     headers: headers(d, stream),
     body: JSON.stringify({ ...body, model: d.model }),
     signal: opts.signal,
-    timeoutMs: d.timeoutMs,
+    timeoutMs: stream ? d.streamTimeoutMs : d.timeoutMs,
     secrets: d.apiKey ? [d.apiKey] : [],
   })
 

@@ -158,6 +158,8 @@ export interface Deployment {
   apiKey: string | undefined
   /** whole-call timeout for JSON answers; time to first byte and idle gap for streams */
   timeoutMs: number
+  /** `stream_timeout` (else `timeout`): for streams, time to first byte and the longest gap between chunks */
+  streamTimeoutMs: number
   weight: number
   inputCostPerToken: number
   outputCostPerToken: number

@@ -222,6 +222,17 @@ function retryAfter(headers: Dispatcher.ResponseData['headers']): number | undef
   return Number.isFinite(date) ? Math.max(0, date - Date.now()) : undefined
 }
 
+/** The same error with any secret in its message replaced (errors raised mid-stream by providers). */
+export function scrubError(err: unknown, secrets: readonly string[]): unknown {
+  if (!(err instanceof UpstreamError) || !secrets.some((s) => s.length >= 4 && err.message.includes(s))) return err
+  return new UpstreamError(err.status, scrub(err.message, secrets), err.failure, {
+    type: err.type,
+    code: err.code,
+    param: err.param,
+    ...(err.retryAfterMs !== undefined ? { retryAfterMs: err.retryAfterMs } : {}),
+  })
+}
+
 export function scrub(text: string, secrets: readonly string[]): string {
   let out = text
   for (const s of secrets) if (s.length >= 4 && out.includes(s)) out = out.split(s).join('***')

@@ -184,7 +184,7 @@ describe('request size', () => {
     const r = await send('/v1/chat/completions', { json: big })
     assert.equal(r.status, 413)
     assert.equal(r.error.type, 'invalid_request_error')
-    assert.match(r.error.message, /max_request_size_mb/)
+    assert.match(r.error.message, /max_request_size_mb \(0\.01 MB\)/, 'names the configured limit')
     // a chunked body without content-length is cut off the same way
     const chunked = await send('/v1/chat/completions', {
       body: new ReadableStream({

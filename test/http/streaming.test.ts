@@ -177,6 +177,20 @@ describe('OpenAI-compatible upstream', () => {
     assert.equal(fake.requests.at(-1)?.path, '/v1/completions')
   })
 
+  test('an upstream refusal before the first byte is a plain JSON error with its status', async () => {
+    fake.queue({ kind: 'status', status: 400, body: { error: { message: 'bad stream request', type: 'invalid_request_error', param: null, code: 'nope' } } })
+    const res = await fetch(`${gw.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'gpt', stream: true, messages: [{ role: 'user', content: 'x' }] }),
+    })
+    assert.equal(res.status, 400)
+    assert.match(res.headers.get('content-type') ?? '', /^application\/json/)
+    const body = (await res.json()) as { error: { message: string; code: string } }
+    assert.equal(body.error.message, 'bad stream request')
+    assert.equal(body.error.code, 'nope')
+  })
+
   test('an upstream error after the first bytes ends the stream with an error the SDK raises', async () => {
     fake.queue({ kind: 'stream', chunks: ['partial '], errorAfter: true })
     const stream = await sdk.chat.completions.create({ model: 'gpt', stream: true, messages: [{ role: 'user', content: 'x' }] })

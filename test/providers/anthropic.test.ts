@@ -30,6 +30,7 @@ function deployment(over: Partial<Deployment> = {}): Deployment {
     apiBase: fake.url,
     apiKey: 'sk-ant-secret-1234',
     timeoutMs: 5000,
+    streamTimeoutMs: 5000,
     weight: 1,
     inputCostPerToken: 0,
     outputCostPerToken: 0,

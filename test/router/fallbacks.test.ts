@@ -299,9 +299,6 @@ router_settings:
 
 test(
   'a stream whose upstream fails before its first event falls back (nothing reached the client yet)',
-  {
-    todo: 'the router resolves a stream attempt on the upstream’s 2xx headers, so an error as the first SSE event is answered as a plain 502 and never retried or sent to the fallback (see the report)',
-  },
   async (t) => {
     const [primary, backup] = await fakes(t, 'primary', 'backup')
     // legacy completions streams have no leading role chunk: the error is the first event

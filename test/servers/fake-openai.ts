@@ -23,6 +23,8 @@ export type Behaviour =
       /** content pieces, one per chunk (default: the answer split in words) */
       chunks?: string[]
       delayMs?: number
+      /** per-chunk delays, overriding delayMs for the chunks they cover */
+      delays?: number[]
       /** after the chunks, send an error event instead of finishing */
       errorAfter?: boolean
       /** after the chunks, drop the connection */
@@ -190,8 +192,9 @@ async function stream(res: ServerResponse, path: string, body: Record<string, un
       ? { id: 'chatcmpl-fake', object: 'chat.completion.chunk', created, model: body.model, choices: [{ index: 0, delta: { ...(role ? { role } : {}), ...(content !== undefined ? { content } : {}) }, finish_reason: finish }] }
       : { id: 'cmpl-fake', object: 'text_completion', created, model: body.model, choices: [{ index: 0, text: content ?? '', finish_reason: finish }] }
   if (chat) send(chunk('', null, 'assistant'))
-  for (const p of pieces) {
-    if (b.delayMs) await sleep(b.delayMs)
+  for (const [i, p] of pieces.entries()) {
+    const delay = b.delays?.[i] ?? b.delayMs
+    if (delay) await sleep(delay)
     if (res.destroyed) return
     send(chunk(p, null))
   }
