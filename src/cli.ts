@@ -119,7 +119,7 @@ async function serve(opts: { config?: string; host?: string; port?: string }): P
     process.stderr.write('warning: no master_key is set, so the gateway is open (no auth); it listens on loopback only.\n')
   }
 
-  const server = createServer(config)
+  const server = await createServer(config)
   let url: string
   try {
     url = await server.listen(host, port)

@@ -51,7 +51,7 @@ export interface PortcullisServer {
 
 const REQUEST_ID = /^[A-Za-z0-9._:\-]{1,128}$/
 
-export function createServer(config: GatewayConfig, opts: ServerOptions = {}): PortcullisServer {
+export async function createServer(config: GatewayConfig, opts: ServerOptions = {}): Promise<PortcullisServer> {
   const logger = opts.logger ?? createLogger()
   const metrics = new Metrics()
   const client = new UpstreamClient({ connectionsPerOrigin: config.general.upstreamMaxConnections, keepAliveTimeoutMs: 30_000 })

@@ -28,7 +28,7 @@ export async function startGateway(yaml: string, opts: { env?: NodeJS.ProcessEnv
       cb()
     },
   })
-  const server = createServer(loaded.config, { logger: createLogger({ level: 'debug', destination }) })
+  const server = await createServer(loaded.config, { logger: createLogger({ level: 'debug', destination }) })
   const url = await server.listen('127.0.0.1', 0)
   return {
     url,
