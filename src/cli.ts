@@ -3,6 +3,7 @@
 import { existsSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import { ConfigError, formatIssue, loadConfigFile, type ConfigIssue } from './config/load.ts'
+import { buildGuardrails } from './guardrails/build.ts'
 import { createServer } from './http/server.ts'
 
 const USAGE = `Usage:
@@ -64,8 +65,11 @@ async function check(file: string | undefined): Promise<number> {
     return 2
   }
   try {
-    const { config, warnings } = await loadConfigFile(file)
+    const { config, warnings, lineOf } = await loadConfigFile(file)
     printWarnings(warnings)
+    // guardrails are built too: a custom module that does not load is an error here, not at start
+    const specs = await buildGuardrails(config, lineOf)
+    await Promise.allSettled(specs.map((s) => s.guardrail.close?.()))
     const groups = new Set(config.deployments.map((d) => d.modelName)).size
     process.stdout.write(
       `${file}: OK — ${groups} model(s), ${config.deployments.length} deployment(s), ${config.guardrails.length} guardrail(s)` +
@@ -119,7 +123,17 @@ async function serve(opts: { config?: string; host?: string; port?: string }): P
     process.stderr.write('warning: no master_key is set, so the gateway is open (no auth); it listens on loopback only.\n')
   }
 
-  const server = await createServer(config)
+  let server
+  try {
+    server = await createServer(config, { lineOf: loaded.lineOf })
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      for (const i of err.issues) process.stderr.write(`error: ${formatIssue(i)}\n`)
+      process.stderr.write(`${file}: not started (${err.issues.length} config error(s))\n`)
+      return 1
+    }
+    throw err
+  }
   let url: string
   try {
     url = await server.listen(host, port)

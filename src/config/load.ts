@@ -51,6 +51,8 @@ export interface GeneralConfig {
   maxRequestBytes: number
   shutdownTimeoutMs: number
   upstreamMaxConnections: number
+  guardrailStreamWindow: number
+  guardrailQueueSize: number
 }
 
 export interface GatewayConfig {
@@ -66,6 +68,8 @@ export interface GatewayConfig {
 export interface LoadResult {
   config: GatewayConfig
   warnings: ConfigIssue[]
+  /** the line of a YAML path, for problems found after loading (guardrail params) */
+  lineOf: (path: (string | number)[]) => number | undefined
 }
 
 const DEFAULT_TIMEOUT_S = 600
@@ -131,7 +135,7 @@ export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv =
   )
   const config = resolveConfig(parsed.data, file, issue, issues, warnings)
   if (issues.length > 0) throw new ConfigError(file, issues)
-  return { config, warnings }
+  return { config, warnings, lineOf }
 }
 
 function resolveConfig(
@@ -193,12 +197,6 @@ function resolveConfig(
   addFallbacks(ls.fallbacks, 'litellm_settings')
   addFallbacks(rs.fallbacks, 'router_settings')
 
-  // No guardrail engine in this build: refusing to start beats serving calls
-  // without the guardrails the config asks for (fail closed).
-  c.guardrails?.forEach((g, i) => {
-    issues.push(issue(['guardrails', i, 'litellm_params', 'guardrail'], `guardrail type "${g.litellm_params.guardrail}" is not available in this version of Portcullis`))
-  })
-
   if (gs.database_url !== undefined) {
     warnings.push(issue(['general_settings', 'database_url'], 'not used yet: this version keeps no records or virtual keys'))
   }
@@ -228,6 +226,8 @@ function resolveConfig(
       maxRequestBytes: Math.round((gs.max_request_size_mb ?? 16) * 1024 * 1024),
       shutdownTimeoutMs: (gs.shutdown_timeout ?? 30) * 1000,
       upstreamMaxConnections: gs.upstream_max_connections ?? 256,
+      guardrailStreamWindow: gs.guardrail_stream_window ?? 256,
+      guardrailQueueSize: gs.guardrail_queue_size ?? 1000,
     },
     guardrails: c.guardrails ?? [],
   }

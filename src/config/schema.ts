@@ -79,6 +79,10 @@ export const GeneralSettingsSchema = z.object({
   shutdown_timeout: nonNegative.optional(),
   /** Portcullis: open connections per upstream origin */
   upstream_max_connections: num.pipe(z.number().int().positive()).optional(),
+  /** Portcullis: characters of a streamed answer held back until post_call guardrails cleared them */
+  guardrail_stream_window: num.pipe(z.number().int().min(16).max(65536)).optional(),
+  /** Portcullis: logging_only checks that may wait; more are dropped and counted */
+  guardrail_queue_size: num.pipe(z.number().int().positive()).optional(),
 })
 
 export const ConfigSchema = z.object({

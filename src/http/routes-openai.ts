@@ -5,7 +5,7 @@ import type { CallContext, GatewayResult } from '../gateway/gateway.ts'
 import { GatewayError } from '../errors.ts'
 import type { JsonObject } from '../providers/types.ts'
 import { errorBody } from './errors.ts'
-import type { FinishFn, PortcullisServer } from './server.ts'
+import { guardrailHeaders, newRequestState, type FinishFn, type PortcullisServer } from './server.ts'
 import { SSE_HEADERS, writeSse } from './sse.ts'
 
 type Call = (body: unknown, ctx: CallContext) => Promise<GatewayResult>
@@ -21,13 +21,13 @@ export function registerOpenAIRoutes(app: FastifyInstance, server: PortcullisSer
   const begin =
     (route: string) =>
     async (request: FastifyRequest): Promise<void> => {
-      request.portcullis = { route, model: 'unknown', deployment: undefined, attempts: 0, stream: false, started: performance.now() }
+      request.portcullis = newRequestState(route)
       auth.authenticate(request.headers)
     }
 
   const handle = (route: string, call: Call) => async (request: FastifyRequest, reply: FastifyReply): Promise<JsonObject | undefined> => {
     const body = request.body as { model?: unknown; stream?: unknown } | undefined
-    const state = request.portcullis ?? { route, model: 'unknown', deployment: undefined, attempts: 0, stream: false, started: performance.now() }
+    const state = request.portcullis ?? newRequestState(route)
     state.model = gateway.modelLabel(body?.model)
     state.stream = body?.stream === true
     request.portcullis = state
@@ -39,10 +39,11 @@ export function registerOpenAIRoutes(app: FastifyInstance, server: PortcullisSer
       if (!res.writableFinished) ac.abort()
     })
 
-    const result = await call(body, { requestId: request.id, signal: ac.signal })
-    state.deployment = result.deployment.id
+    const result = await call(body, { requestId: request.id, signal: ac.signal, trace: state.trace })
+    state.deployment = result.deployment?.id
     state.attempts = result.attempts
     reply.headers(result.headers)
+    reply.headers(guardrailHeaders(state.trace))
     if (result.kind === 'json') return result.body
 
     // Pull the first event before any byte is sent: a failure up to here is

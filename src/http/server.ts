@@ -4,7 +4,12 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import { randomUUID } from 'node:crypto'
 import { Authenticator } from '../auth/master-key.ts'
 import type { GatewayConfig } from '../config/load.ts'
-import { Gateway } from '../gateway/gateway.ts'
+import { Gateway, type CallTrace } from '../gateway/gateway.ts'
+import { buildGuardrails } from '../guardrails/build.ts'
+import { BoundedQueue } from '../guardrails/logging-queue.ts'
+import { GuardrailPipeline } from '../guardrails/pipeline.ts'
+import { GuardrailPolicy } from '../guardrails/policy.ts'
+import type { Decision } from '../guardrails/types.ts'
 import { createAnthropicProvider } from '../providers/anthropic.ts'
 import { createEchoProvider } from '../providers/echo.ts'
 import { createOpenAIProvider } from '../providers/openai.ts'
@@ -16,6 +21,7 @@ import { Metrics } from '../telemetry/metrics.ts'
 import { toGatewayError } from './errors.ts'
 import { registerOpenAIRoutes } from './routes-openai.ts'
 import { registerOpsRoutes } from './routes-ops.ts'
+import { registerGuardrailRoutes } from './routes-guardrails.ts'
 
 export interface RequestState {
   route: string
@@ -24,6 +30,19 @@ export interface RequestState {
   attempts: number
   stream: boolean
   started: number
+  /** guardrails that ran and their decisions, filled in by the gateway */
+  trace: CallTrace
+}
+
+export function newRequestState(route: string): RequestState {
+  return { route, model: 'unknown', deployment: undefined, attempts: 0, stream: false, started: performance.now(), trace: { guardrails: [], decisions: [] } }
+}
+
+/** Names every guardrail that ran, whatever its mode, under our name and LiteLLM's. */
+export function guardrailHeaders(trace: CallTrace): Record<string, string> {
+  if (trace.guardrails.length === 0) return {}
+  const names = trace.guardrails.join(',')
+  return { 'x-portcullis-applied-guardrails': names, 'x-litellm-applied-guardrails': names }
 }
 
 declare module 'fastify' {
@@ -34,6 +53,8 @@ declare module 'fastify' {
 
 export interface ServerOptions {
   logger?: Logger
+  /** YAML line of a config path, for guardrail set-up errors */
+  lineOf?: (path: (string | number)[]) => number | undefined
 }
 
 export interface PortcullisServer {
@@ -54,6 +75,27 @@ const REQUEST_ID = /^[A-Za-z0-9._:\-]{1,128}$/
 export async function createServer(config: GatewayConfig, opts: ServerOptions = {}): Promise<PortcullisServer> {
   const logger = opts.logger ?? createLogger()
   const metrics = new Metrics()
+  const specs = await buildGuardrails(config, opts.lineOf)
+  const queue = new BoundedQueue(config.general.guardrailQueueSize, 4, {
+    dropped: () => {
+      metrics.guardrailQueueDropped.inc()
+      logger.warn('logging_only guardrail queue full: check dropped')
+    },
+    failed: (err) => logger.error({ err }, 'logging_only guardrail job failed'),
+  })
+  const observe = (d: Decision): void => {
+    metrics.guardrailRequests.inc({ guardrail: d.guardrail, mode: d.mode, action: d.action })
+    metrics.guardrailLatency.observe({ guardrail: d.guardrail, mode: d.mode }, d.ms / 1000)
+    if (d.error) metrics.guardrailErrors.inc({ guardrail: d.guardrail, mode: d.mode, kind: d.error })
+    // logging_only decisions come after the request's own log line: they get their own
+    if (d.mode === 'logging_only') logger.info({ guardrail: logDecision(d) }, 'guardrail decision')
+  }
+  const guardrails = new GuardrailPipeline({
+    policy: new GuardrailPolicy(specs),
+    queue,
+    streamWindow: config.general.guardrailStreamWindow,
+    observe,
+  })
   const client = new UpstreamClient({ connectionsPerOrigin: config.general.upstreamMaxConnections, keepAliveTimeoutMs: 30_000 })
   const gateway = new Gateway({
     router: new Router(config.deployments, config.router),
@@ -64,6 +106,7 @@ export async function createServer(config: GatewayConfig, opts: ServerOptions = 
       echo: createEchoProvider(),
     },
     metrics,
+    guardrails,
   })
   // echo counts tokens; load the encoding now rather than on the first call
   if (config.deployments.some((d) => d.provider === 'echo')) void tokenizer()
@@ -115,6 +158,7 @@ export async function createServer(config: GatewayConfig, opts: ServerOptions = 
         status,
         ms: Math.round(seconds * 10000) / 10,
         ...(outcome ? { outcome } : {}),
+        ...(s.trace.decisions.length > 0 ? { guardrails: s.trace.decisions.map(logDecision) } : {}),
       },
       'request',
     )
@@ -133,12 +177,13 @@ export async function createServer(config: GatewayConfig, opts: ServerOptions = 
       return
     }
     if (ge.headers) reply.headers(ge.headers)
+    if (request.portcullis) reply.headers(guardrailHeaders(request.portcullis.trace))
     reply.code(ge.status).send(ge.toBody())
   })
   app.setNotFoundHandler((request, reply) => {
     // logged and counted like any request (a client on a mistyped path shows up);
     // one fixed label, so scanners cannot blow up the metrics
-    request.portcullis = { route: 'not_found', model: 'unknown', deployment: undefined, attempts: 0, stream: false, started: performance.now() }
+    request.portcullis = newRequestState('not_found')
     reply.code(404).send({
       error: { message: `unknown route: ${request.method} ${request.url.split('?')[0]}`, type: 'invalid_request_error', param: null, code: 'not_found' },
     })
@@ -176,14 +221,30 @@ export async function createServer(config: GatewayConfig, opts: ServerOptions = 
       } finally {
         clearTimeout(force)
         clearInterval(sweep)
+        // logging_only checks of answered calls still run before we go
+        if (!(await queue.drain(deadlineMs))) logger.warn({ pending: queue.size }, 'logging_only checks left undone at shutdown')
+        await Promise.allSettled(specs.map((s) => s.guardrail.close?.()))
         await client.close()
       }
     },
   }
 
   registerOpsRoutes(app, server)
+  registerGuardrailRoutes(app, server, guardrails.policy)
   registerOpenAIRoutes(app, server, finish)
   return server
+}
+
+/** A decision as logged: never the texts, only what was decided and why. */
+export function logDecision(d: Decision): Record<string, unknown> {
+  return {
+    name: d.guardrail,
+    mode: d.mode,
+    action: d.action,
+    ...(d.reason ? { reason: d.reason } : {}),
+    ...(d.findings ? { findings: d.findings } : {}),
+    ms: Math.round(d.ms * 100) / 100,
+  }
 }
 
 export type FinishFn = (request: FastifyRequest, status: number, outcome?: string) => void

@@ -9,6 +9,10 @@ export class Metrics {
   readonly requests: Counter<'route' | 'model' | 'status'>
   readonly latency: Histogram<'route' | 'model'>
   readonly upstreamLatency: Histogram<'model' | 'deployment' | 'outcome'>
+  readonly guardrailRequests: Counter<'guardrail' | 'mode' | 'action'>
+  readonly guardrailLatency: Histogram<'guardrail' | 'mode'>
+  readonly guardrailErrors: Counter<'guardrail' | 'mode' | 'kind'>
+  readonly guardrailQueueDropped: Counter
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'portcullis_' })
@@ -30,6 +34,30 @@ export class Metrics {
       help: 'Upstream attempt time until its answer (JSON) or its headers (streams), by outcome (ok or the HTTP status)',
       labelNames: ['model', 'deployment', 'outcome'],
       buckets: LATENCY_BUCKETS,
+      registers: [this.registry],
+    })
+    this.guardrailRequests = new Counter({
+      name: 'guardrail_requests_total',
+      help: 'Guardrail decisions, by guardrail, mode and action (allow, flag, rewrite, block, unevaluated)',
+      labelNames: ['guardrail', 'mode', 'action'],
+      registers: [this.registry],
+    })
+    this.guardrailLatency = new Histogram({
+      name: 'guardrail_duration_seconds',
+      help: 'Time a guardrail took to decide (a stream: all its checks summed)',
+      labelNames: ['guardrail', 'mode'],
+      buckets: [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers: [this.registry],
+    })
+    this.guardrailErrors = new Counter({
+      name: 'guardrail_errors_total',
+      help: 'Guardrails that could not decide, by kind (timeout, error, invalid_verdict)',
+      labelNames: ['guardrail', 'mode', 'kind'],
+      registers: [this.registry],
+    })
+    this.guardrailQueueDropped = new Counter({
+      name: 'guardrail_logging_queue_dropped_total',
+      help: 'logging_only checks dropped because their queue was full',
       registers: [this.registry],
     })
   }

@@ -1,0 +1,171 @@
+// Runs guardrails: one check with its timeout and failure policy, or a chain in
+// config order where each sees the previous one's rewrite. A guardrail that
+// throws, hangs or answers nonsense never passes silently: with on_error block
+// the call fails closed (503), with allow it goes on and the decision says
+// `unevaluated`.
+import { GuardrailUnavailable } from './errors.ts'
+import type { GuardrailSpec } from './spec.ts'
+import type { Decision, Finding, GuardContext, GuardText, GuardrailMode, Verdict } from './types.ts'
+
+export type Direction = 'input' | 'output'
+
+/** Everything of a GuardContext but what the engine sets per check. */
+export type CallInfo = Omit<GuardContext, 'mode' | 'signal'> & { signal: AbortSignal }
+
+export interface BlockInfo {
+  spec: GuardrailSpec
+  mode: GuardrailMode
+  reason: string
+  details: Record<string, unknown> | undefined
+}
+
+export interface ChainResult {
+  texts: GuardText[]
+  /** set when a guardrail blocked; later guardrails did not run */
+  block: BlockInfo | undefined
+  /** true when some guardrail rewrote a text */
+  rewritten: boolean
+}
+
+/** Receives every decision (for logs, metrics and the record of the call). */
+export type DecisionSink = (d: Decision) => void
+
+class InvalidVerdict extends Error {}
+
+/** Runs `specs` in order on `texts`. Throws GuardrailUnavailable when one fails closed. */
+export async function runChain(
+  specs: readonly GuardrailSpec[],
+  direction: Direction,
+  mode: GuardrailMode,
+  texts: GuardText[],
+  call: CallInfo,
+  sink: DecisionSink,
+): Promise<ChainResult> {
+  let current = texts
+  let rewritten = false
+  for (const spec of specs) {
+    const verdict = await check(spec, direction, mode, current, call, sink)
+    if (verdict.action === 'rewrite') {
+      current = current.map((t, i) => (t.text === verdict.texts[i] ? t : { ...t, text: verdict.texts[i] as string }))
+      rewritten = true
+    } else if (verdict.action === 'block') {
+      return { texts: current, block: { spec, mode, reason: verdict.reason, details: verdict.details }, rewritten }
+    }
+  }
+  return { texts: current, block: undefined, rewritten }
+}
+
+/**
+ * One guardrail, one check. Returns its verdict (an unevaluated allow when it
+ * failed open) and records the decision; throws GuardrailUnavailable when it
+ * failed closed.
+ */
+export async function check(
+  spec: GuardrailSpec,
+  direction: Direction,
+  mode: GuardrailMode,
+  texts: GuardText[],
+  call: CallInfo,
+  sink: DecisionSink,
+): Promise<Verdict> {
+  const fn = direction === 'input' ? spec.guardrail.checkInput : spec.guardrail.checkOutput
+  if (!fn || texts.length === 0) return { action: 'allow' }
+  return guarded(spec, mode, call, sink, texts.length, (ctx) => fn.call(spec.guardrail, texts, ctx))
+}
+
+/**
+ * Runs guardrail code under its timeout and failure policy and validates what
+ * it answers (`count`: how many texts a rewrite must return). Modes that cannot
+ * change anything (during_call, logging_only) record a rewrite as a flag.
+ */
+export async function guarded(
+  spec: GuardrailSpec,
+  mode: GuardrailMode,
+  call: CallInfo,
+  sink: DecisionSink,
+  count: number,
+  run: (ctx: GuardContext) => Verdict | Promise<Verdict>,
+): Promise<Verdict> {
+  const started = performance.now()
+  const ac = new AbortController()
+  const onAbort = (): void => ac.abort()
+  call.signal.addEventListener('abort', onAbort, { once: true })
+  let timer: NodeJS.Timeout | undefined
+  try {
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        ac.abort()
+        reject(new TimeoutError())
+      }, spec.timeoutMs)
+    })
+    const ctx: GuardContext = { ...call, mode, signal: ac.signal }
+    let verdict = validate(await Promise.race([run(ctx), timeout]), count)
+    if (verdict.action === 'rewrite' && (mode === 'during_call' || mode === 'logging_only')) {
+      verdict = { action: 'flag', reason: `rewrite ignored: ${mode} can only block or record`, findings: verdict.findings ?? [] }
+    }
+    sink(decisionOf(spec.name, mode, verdict, performance.now() - started))
+    return verdict
+  } catch (err) {
+    const why = err instanceof TimeoutError ? `timed out after ${spec.timeoutMs / 1000}s` : err instanceof InvalidVerdict ? `invalid verdict: ${err.message}` : `error: ${errorText(err)}`
+    const kind = err instanceof TimeoutError ? 'timeout' : err instanceof InvalidVerdict ? 'invalid_verdict' : 'error'
+    const ms = performance.now() - started
+    if (spec.onError === 'allow') {
+      sink({ guardrail: spec.name, mode, action: 'unevaluated', reason: why, error: kind, findings: 0, ms })
+      return { action: 'allow' }
+    }
+    sink({ guardrail: spec.name, mode, action: 'block', reason: why, error: kind, findings: 0, ms })
+    throw new GuardrailUnavailable(spec.name, mode, why)
+  } finally {
+    clearTimeout(timer)
+    call.signal.removeEventListener('abort', onAbort)
+  }
+}
+
+class TimeoutError extends Error {}
+
+function errorText(err: unknown): string {
+  const text = err instanceof Error ? err.message : String(err)
+  return text.length > 200 ? text.slice(0, 200) + '…' : text
+}
+
+/** A verdict from user code is checked before it is trusted. */
+export function validate(v: unknown, count: number): Verdict {
+  if (typeof v !== 'object' || v === null) throw new InvalidVerdict(`expected an object, got ${v === null ? 'null' : typeof v}`)
+  const verdict = v as Record<string, unknown>
+  switch (verdict.action) {
+    case 'allow':
+      return { action: 'allow' }
+    case 'flag':
+      return { action: 'flag', reason: typeof verdict.reason === 'string' ? verdict.reason : 'flagged', findings: findingsOf(verdict) }
+    case 'block':
+      return {
+        action: 'block',
+        reason: typeof verdict.reason === 'string' && verdict.reason ? verdict.reason : 'blocked',
+        ...(typeof verdict.code === 'string' ? { code: verdict.code } : {}),
+        ...(isRecord(verdict.details) ? { details: verdict.details } : {}),
+        findings: findingsOf(verdict),
+      }
+    case 'rewrite': {
+      const texts = verdict.texts
+      if (!Array.isArray(texts) || !texts.every((t) => typeof t === 'string')) throw new InvalidVerdict('rewrite.texts must be an array of strings')
+      if (texts.length !== count) throw new InvalidVerdict(`rewrite returned ${texts.length} texts for ${count}`)
+      return { action: 'rewrite', texts, findings: findingsOf(verdict), ...(typeof verdict.reason === 'string' ? { reason: verdict.reason } : {}) }
+    }
+    default:
+      throw new InvalidVerdict(`unknown action ${JSON.stringify(verdict.action)}`)
+  }
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v)
+}
+
+function findingsOf(v: Record<string, unknown>): Finding[] {
+  return Array.isArray(v.findings) ? (v.findings as Finding[]) : []
+}
+
+export function decisionOf(guardrail: string, mode: GuardrailMode, v: Verdict, ms: number): Decision {
+  const findings = v.action === 'allow' ? 0 : (v.findings?.length ?? 0)
+  const base = { guardrail, mode, action: v.action, findings, ms }
+  return v.action === 'allow' ? base : v.action === 'rewrite' ? (v.reason ? { ...base, reason: v.reason } : base) : { ...base, reason: v.reason }
+}

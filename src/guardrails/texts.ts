@@ -1,0 +1,123 @@
+// The engine, not the guardrail, knows request formats. One traversal per
+// format visits every text of a call in a fixed order; extraction collects
+// them into an indexed list and write-back replaces them 1:1 in the same order,
+// so the two can never disagree about which text is which.
+import type { JsonObject } from '../providers/types.ts'
+import type { GuardText, TextSource } from './types.ts'
+
+export type CallType = 'chat' | 'completion' | 'embeddings'
+
+/** Called for each non-empty text; returns a replacement, or undefined to keep it. */
+type Visitor = (text: string, source: TextSource, toolName?: string) => string | undefined
+
+const ROLE_SOURCE: Readonly<Record<string, TextSource>> = {
+  system: 'system',
+  developer: 'system',
+  user: 'user',
+  assistant: 'assistant',
+  tool: 'tool_result',
+  function: 'tool_result',
+}
+
+function visitRequest(callType: CallType, body: JsonObject, visit: Visitor): void {
+  if (callType === 'chat') {
+    for (const m of asArray(body.messages)) {
+      if (!isObject(m)) continue
+      const source = ROLE_SOURCE[String(m.role)] ?? 'user'
+      visitContent(m, source, visit)
+      for (const tc of asArray(m.tool_calls)) visitToolCall(tc, 'tool_call_arguments', visit)
+    }
+  } else if (callType === 'completion') {
+    visitStrings(body, 'prompt', 'prompt', visit)
+  } else {
+    visitStrings(body, 'input', 'embedding_input', visit)
+  }
+}
+
+function visitResponse(callType: CallType, body: JsonObject, visit: Visitor): void {
+  if (callType === 'embeddings') return
+  for (const c of asArray(body.choices)) {
+    if (!isObject(c)) continue
+    if (callType === 'completion') {
+      visitString(c, 'text', 'completion', visit)
+      continue
+    }
+    const m = c.message
+    if (!isObject(m)) continue
+    visitContent(m, 'completion', visit)
+    for (const tc of asArray(m.tool_calls)) visitToolCall(tc, 'tool_call', visit)
+  }
+}
+
+function visitContent(m: JsonObject, source: TextSource, visit: Visitor): void {
+  if (typeof m.content === 'string') {
+    visitString(m, 'content', source, visit)
+    return
+  }
+  for (const part of asArray(m.content)) {
+    if (isObject(part) && part.type === 'text') visitString(part, 'text', source, visit)
+  }
+}
+
+function visitToolCall(tc: unknown, source: TextSource, visit: Visitor): void {
+  if (!isObject(tc) || !isObject(tc.function)) return
+  const name = typeof tc.function.name === 'string' ? tc.function.name : undefined
+  visitString(tc.function, 'arguments', source, visit, name)
+}
+
+function visitString(obj: JsonObject, key: string, source: TextSource, visit: Visitor, toolName?: string): void {
+  const v = obj[key]
+  if (typeof v !== 'string' || v === '') return
+  const next = visit(v, source, toolName)
+  if (next !== undefined && next !== v) obj[key] = next
+}
+
+/** A field that is a string or an array of strings (token arrays are not text). */
+function visitStrings(obj: JsonObject, key: string, source: TextSource, visit: Visitor): void {
+  const v = obj[key]
+  if (typeof v === 'string') visitString(obj, key, source, visit)
+  else if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) {
+      const s: unknown = v[i]
+      if (typeof s !== 'string' || s === '') continue
+      const next = visit(s, source)
+      if (next !== undefined) v[i] = next
+    }
+  }
+}
+
+function collect(walk: (visit: Visitor) => void): GuardText[] {
+  const out: GuardText[] = []
+  walk((text, source, toolName) => {
+    out.push(toolName === undefined ? { index: out.length, text, source } : { index: out.length, text, source, toolName })
+    return undefined
+  })
+  return out
+}
+
+function apply(walk: (visit: Visitor) => void, texts: readonly GuardText[]): void {
+  let i = 0
+  walk(() => texts[i++]?.text)
+  if (i !== texts.length) throw new Error(`text write-back visited ${i} texts but ${texts.length} were extracted`)
+}
+
+export const extractRequestTexts = (callType: CallType, body: JsonObject): GuardText[] =>
+  collect((v) => visitRequest(callType, body, v))
+
+/** Writes (possibly rewritten) texts back into `body`, in place. */
+export const applyRequestTexts = (callType: CallType, body: JsonObject, texts: readonly GuardText[]): void =>
+  apply((v) => visitRequest(callType, body, v), texts)
+
+export const extractResponseTexts = (callType: CallType, body: JsonObject): GuardText[] =>
+  collect((v) => visitResponse(callType, body, v))
+
+export const applyResponseTexts = (callType: CallType, body: JsonObject, texts: readonly GuardText[]): void =>
+  apply((v) => visitResponse(callType, body, v), texts)
+
+function asArray(v: unknown): unknown[] {
+  return Array.isArray(v) ? v : []
+}
+
+function isObject(v: unknown): v is JsonObject {
+  return typeof v === 'object' && v !== null && !Array.isArray(v)
+}
