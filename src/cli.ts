@@ -3,7 +3,11 @@
 import { existsSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import { ConfigError, formatIssue, loadConfigFile, type ConfigIssue } from './config/load.ts'
+import { loadCases, type EvalCase } from './eval/cases.ts'
+import { formatScores, progress } from './eval/report.ts'
+import { evaluate } from './eval/run.ts'
 import { buildGuardrails } from './guardrails/build.ts'
+import type { GuardrailSpec } from './guardrails/spec.ts'
 import { createServer } from './http/server.ts'
 
 const USAGE = `Usage:
@@ -14,6 +18,10 @@ const USAGE = `Usage:
   portcullis check --config FILE
       Validate a config: every error with its YAML path and line (exit 1), and a
       warning for every key Portcullis does not support.
+  portcullis eval --config FILE --cases CASES.jsonl [--cases MORE.jsonl] [--guardrail NAME] [--json]
+      Run the configured guardrails offline over labelled cases
+      ({"text": …, "expect": "block"|"allow"|"mask", "guardrail"?: …} per line) and print
+      per guardrail precision, recall, F1, the misses, and p50/p99 latency.
   portcullis --help`
 
 const LOOPBACK = /^(127\.\d+\.\d+\.\d+|localhost|::1|\[::1\])$/
@@ -24,7 +32,7 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(USAGE + '\n')
     return command === undefined ? 1 : 0
   }
-  let args: { values: { config?: string; host?: string; port?: string; help?: boolean } }
+  let args: { values: { config?: string; host?: string; port?: string; help?: boolean; cases?: string[]; guardrail?: string; json?: boolean } }
   try {
     args = parseArgs({
       args: rest,
@@ -33,6 +41,9 @@ async function main(argv: string[]): Promise<number> {
         host: { type: 'string' },
         port: { type: 'string', short: 'p' },
         help: { type: 'boolean', short: 'h' },
+        cases: { type: 'string', multiple: true },
+        guardrail: { type: 'string', short: 'g' },
+        json: { type: 'boolean' },
       },
       strict: true,
     })
@@ -49,6 +60,8 @@ async function main(argv: string[]): Promise<number> {
       return serve(args.values)
     case 'check':
       return check(args.values.config)
+    case 'eval':
+      return evalCommand(args.values)
     default:
       process.stderr.write(`unknown command "${command}"\n\n${USAGE}\n`)
       return 2
@@ -84,6 +97,41 @@ async function check(file: string | undefined): Promise<number> {
     }
     throw err
   }
+}
+
+async function evalCommand(opts: { config?: string; cases?: string[]; guardrail?: string; json?: boolean }): Promise<number> {
+  if (!opts.config || !opts.cases?.length) {
+    process.stderr.write('eval needs --config FILE and --cases CASES.jsonl\n')
+    return 2
+  }
+  let specs: GuardrailSpec[]
+  try {
+    const { config, lineOf } = await loadConfigFile(opts.config)
+    specs = await buildGuardrails(config, lineOf)
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      for (const i of err.issues) process.stderr.write(`error: ${formatIssue(i)}\n`)
+      return 1
+    }
+    throw err
+  }
+  const chosen = opts.guardrail ? specs.filter((s) => s.name === opts.guardrail) : specs
+  if (chosen.length === 0) {
+    process.stderr.write(opts.guardrail ? `no guardrail named "${opts.guardrail}" in ${opts.config}\n` : `${opts.config} configures no guardrails\n`)
+    return 1
+  }
+  let cases: EvalCase[]
+  try {
+    cases = await loadCases(opts.cases)
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n`)
+    return 1
+  }
+  const scores = []
+  for (const spec of chosen) scores.push(await evaluate(spec, cases, opts.json ? undefined : progress(spec.name)))
+  await Promise.allSettled(specs.map((s) => s.guardrail.close?.()))
+  process.stdout.write(opts.json ? JSON.stringify({ guardrails: scores }, null, 2) + '\n' : formatScores(scores) + '\n')
+  return 0
 }
 
 async function serve(opts: { config?: string; host?: string; port?: string }): Promise<number> {
