@@ -52,7 +52,7 @@ export async function evaluate(
   let tn = 0
   let wrongAction = 0
   const misses: Miss[] = []
-  const call = { requestId: 'eval', model: 'eval', callType: 'chat' as const, caller: {}, requestMetadata: {}, signal: new AbortController().signal }
+  const call = { requestId: 'eval', model: 'eval', callType: 'chat' as const, caller: {}, requestMetadata: {}, request: {}, signal: new AbortController().signal }
   for (const [i, c] of mine.entries()) {
     let reason: string | undefined
     const started = performance.now()

@@ -5,8 +5,7 @@
 import { existsSync } from 'node:fs'
 import { isAbsolute, resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
-import type { FactoryContext } from './registry.ts'
-import { ParamError } from './registry.ts'
+import { ParamError, type FactoryContext } from './factory.ts'
 import type { Guardrail } from './types.ts'
 
 export async function loadCustomGuardrail(params: Readonly<Record<string, unknown>>, ctx: FactoryContext): Promise<Guardrail> {

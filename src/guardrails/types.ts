@@ -39,7 +39,16 @@ export interface Finding {
 export type Verdict =
   | { action: 'allow' }
   | { action: 'flag'; reason: string; findings?: Finding[] }
-  | { action: 'rewrite'; texts: string[]; findings?: Finding[]; reason?: string }
+  | {
+      action: 'rewrite'
+      texts: string[]
+      findings?: Finding[]
+      reason?: string
+      /** pre_call only: top-level request fields to set (a clamped max_tokens, a filtered `tools`); null deletes */
+      params?: Record<string, unknown>
+      /** indices of tool-call texts (sources tool_call / tool_call_arguments) whose whole tool call is removed */
+      drop?: number[]
+    }
   | { action: 'block'; reason: string; code?: string; details?: Record<string, unknown>; findings?: Finding[] }
 
 export interface GuardContext {
@@ -57,6 +66,8 @@ export interface GuardContext {
   requestMetadata: Readonly<Record<string, unknown>>
   /** the chat request's tool definitions, if any (read-only) */
   tools?: readonly unknown[]
+  /** the request body as the upstream will get it (read-only): max_tokens, n, message count… */
+  request: Readonly<Record<string, unknown>>
 }
 
 /** Incremental output scanning for guardrails with their own streaming logic. */

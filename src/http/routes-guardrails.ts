@@ -39,7 +39,7 @@ export function registerGuardrailRoutes(app: FastifyInstance, server: Portcullis
       direction,
       mode,
       [{ index: 0, text: body.text, source: direction === 'input' ? 'user' : 'completion' }],
-      { requestId: request.id, model: '', callType: 'chat', caller: {}, requestMetadata: {}, signal: new AbortController().signal },
+      { requestId: request.id, model: '', callType: 'chat', caller: {}, requestMetadata: {}, request: {}, signal: new AbortController().signal },
       (d) => state.trace.decisions.push(d),
     )
     if (verdict.action === 'block') throw new GuardrailBlocked(spec.name, mode, verdict.reason, verdict.details)

@@ -81,12 +81,21 @@ export async function useGateway(t: TestContext, yaml: string): Promise<TestGate
   return gw
 }
 
-/** A fake OpenAI upstream `fake` and a gateway on `yaml(fake.url)`, shared by a file's tests: started in `before`, closed in `after`; read them inside tests. */
-export function useSharedGateway(yaml: (fakeUrl: string) => string): { readonly fake: FakeOpenAI; readonly gw: TestGateway } {
-  const shared = {} as { fake: FakeOpenAI; gw: TestGateway }
+/**
+ * A fake OpenAI upstream `fake`, a gateway `gw` and an SDK client `sdk` for it, shared by a file's tests:
+ * started in one `before` (a file's `before` hooks run side by side), closed in `after`; read them inside
+ * tests. The gateway serves `echo`, `gpt` on the fake and `await models(fake.url)` (which may start the
+ * upstreams it names) with no retries, then the top-level YAML `sections`.
+ */
+export function useSharedGateway(
+  config: { models?: (fakeUrl: string) => string | Promise<string>; sections?: string } = {},
+): { readonly fake: FakeOpenAI; readonly gw: TestGateway; readonly sdk: OpenAI } {
+  const shared = {} as { fake: FakeOpenAI; gw: TestGateway; sdk: OpenAI }
   before(async () => {
     shared.fake = await startFakeOpenAI({ name: 'fake' })
-    shared.gw = await startGateway(yaml(shared.fake.url))
+    const models = `${echoModel()}${openaiModel('gpt', shared.fake.url)}${(await config.models?.(shared.fake.url)) ?? ''}`
+    shared.gw = await startGateway(`model_list:\n${models}router_settings:\n  num_retries: 0\n${config.sections ?? ''}`)
+    shared.sdk = shared.gw.client()
   })
   after(async () => {
     await shared.gw.close()

@@ -4,7 +4,7 @@
 import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
 import OpenAI from 'openai'
-import { startGateway, type TestGateway } from '../helpers/gateway.ts'
+import { collect, startGateway, useGateway, type TestGateway } from '../helpers/gateway.ts'
 import { startFakeAnthropic, type FakeAnthropic } from '../servers/fake-anthropic.ts'
 
 const ANTHROPIC_KEY = 'sk-ant-deployment-secret-42'
@@ -14,17 +14,20 @@ let fake: FakeAnthropic
 let gw: TestGateway
 let sdk: OpenAI
 
-before(async () => {
-  fake = await startFakeAnthropic({ apiKey: ANTHROPIC_KEY })
-  gw = await startGateway(`model_list:
+/** A config with one model `claude` served by the Anthropic API at `apiBase` with `apiKey`, no retries. */
+const claudeOnly = (apiBase: string, apiKey: string): string => `model_list:
   - model_name: claude
     litellm_params:
       model: anthropic/claude-3-5-haiku-20241022
-      api_base: ${fake.url}
-      api_key: ${ANTHROPIC_KEY}
+      api_base: ${apiBase}
+      api_key: ${apiKey}
 router_settings:
   num_retries: 0
-`)
+`
+
+before(async () => {
+  fake = await startFakeAnthropic({ apiKey: ANTHROPIC_KEY })
+  gw = await startGateway(claudeOnly(fake.url, ANTHROPIC_KEY))
   sdk = gw.client(CLIENT_KEY)
 })
 after(async () => {
@@ -43,12 +46,6 @@ function lastUpstream() {
   const r = fake.requests.at(-1)
   assert.ok(r, 'the fake Anthropic API was called')
   return r
-}
-
-async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
-  const out: T[] = []
-  for await (const x of it) out.push(x)
-  return out
 }
 
 test('JSON: system prompt as Anthropic system, deployment model, key as x-api-key only', async () => {
@@ -176,33 +173,22 @@ test('legacy completions are served through Anthropic messages', async () => {
   assert.equal(lastUpstream().body.max_tokens, 50)
 })
 
-test('an Anthropic 401 that echoes a wrong deployment key reaches the client scrubbed', async () => {
+test('an Anthropic 401 that echoes a wrong deployment key reaches the client scrubbed', async (t) => {
   const echoing = await startFakeAnthropic({ apiKey: 'sk-ant-the-right-one', echoKeyInErrors: true })
-  const g = await startGateway(`model_list:
-  - model_name: claude
-    litellm_params:
-      model: anthropic/claude-3-5-haiku-20241022
-      api_base: ${echoing.url}
-      api_key: sk-ant-stale-key-31337
-router_settings:
-  num_retries: 0
-`)
-  try {
-    const res = await fetch(`${g.url}/v1/chat/completions`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ model: 'claude', messages: [{ role: 'user', content: 'hi' }] }),
-    })
-    const text = await res.text()
-    assert.ok(res.status >= 400, `status ${res.status}`)
-    assert.ok(echoing.requests.length > 0, 'the fake was called')
-    assert.match(text, /invalid x-api-key/)
-    assert.ok(!text.includes('sk-ant-stale-key-31337'), `key in the error body: ${text}`)
-    assert.ok(!g.logs.join('\n').includes('sk-ant-stale-key-31337'), 'key in the logs')
-  } finally {
-    await g.close()
-    await echoing.close()
-  }
+  t.after(() => echoing.close())
+  const g = await useGateway(t, claudeOnly(echoing.url, 'sk-ant-stale-key-31337'))
+
+  const res = await fetch(`${g.url}/v1/chat/completions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ model: 'claude', messages: [{ role: 'user', content: 'hi' }] }),
+  })
+  const text = await res.text()
+  assert.ok(res.status >= 400, `status ${res.status}`)
+  assert.ok(echoing.requests.length > 0, 'the fake was called')
+  assert.match(text, /invalid x-api-key/)
+  assert.ok(!text.includes('sk-ant-stale-key-31337'), `key in the error body: ${text}`)
+  assert.ok(!g.logs.join('\n').includes('sk-ant-stale-key-31337'), 'key in the logs')
 })
 
 test('the Anthropic key appears nowhere in the logs; the client key never left the gateway', () => {

@@ -1,34 +1,15 @@
 // The master key: every OpenAI route needs it, health and metrics do not, and
 // neither it nor the deployment keys leak into logs, error bodies or upstreams.
-import { after, before, describe, test } from 'node:test'
+import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import OpenAI from 'openai'
-import { openaiModel, startGateway, type TestGateway } from '../helpers/gateway.ts'
-import { startFakeOpenAI, type FakeOpenAI } from '../servers/fake-openai.ts'
+import { echoModel, useGateway, useSharedGateway } from '../helpers/gateway.ts'
 
 const MASTER = 'sk-master-7f3a9c21e4b8'
 const DEPLOYMENT_KEY = 'sk-deployment-secret-gpt' // what openaiModel('gpt', …) configures
 
-let fake: FakeOpenAI
-let gw: TestGateway
-
-before(async () => {
-  fake = await startFakeOpenAI({ name: 'fake' })
-  gw = await startGateway(`model_list:
-  - model_name: echo
-    litellm_params:
-      model: echo/echo
-${openaiModel('gpt', fake.url)}
-router_settings:
-  num_retries: 0
-general_settings:
-  master_key: ${MASTER}
-`)
-})
-after(async () => {
-  await gw.close()
-  await fake.close()
-})
+// echo, and gpt on the fake upstream
+const shared = useSharedGateway({ sections: `general_settings:\n  master_key: ${MASTER}\n` })
 
 interface Route {
   method: 'GET' | 'POST'
@@ -47,7 +28,7 @@ const ROUTES: Route[] = ['/v1', ''].flatMap((p) => [
 ])
 
 async function call(r: Route, headers: Record<string, string> = {}): Promise<{ status: number; text: string }> {
-  const res = await fetch(gw.url + r.path, {
+  const res = await fetch(shared.gw.url + r.path, {
     method: r.method,
     headers: r.body === undefined ? headers : { 'content-type': 'application/json', ...headers },
     ...(r.body === undefined ? {} : { body: JSON.stringify(r.body) }),
@@ -95,7 +76,7 @@ describe('with a master key', () => {
 
   test('a request without a key is refused before its body is looked at', async () => {
     // An anonymous caller learns nothing about the body's validity and gets no work done.
-    const res = await fetch(`${gw.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{not json' })
+    const res = await fetch(`${shared.gw.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{not json' })
     assert.equal(res.status, 401)
     assertAuthError(await res.text(), 'malformed body, no key')
     const unknownModel = await call({ method: 'POST', path: '/v1/chat/completions', body: { ...chatBody, model: 'nope' } })
@@ -105,39 +86,39 @@ describe('with a master key', () => {
   })
 
   test('the SDK with the wrong key raises AuthenticationError; with the master key it works', async () => {
-    await assert.rejects(gw.client('sk-not-the-master').chat.completions.create(chatBody as OpenAI.Chat.ChatCompletionCreateParamsNonStreaming), (err: unknown) => {
+    await assert.rejects(shared.gw.client('sk-not-the-master').chat.completions.create(chatBody as OpenAI.Chat.ChatCompletionCreateParamsNonStreaming), (err: unknown) => {
       assert.ok(err instanceof OpenAI.AuthenticationError)
       assert.equal(err.status, 401)
       assert.equal(err.type, 'authentication_error')
       return true
     })
-    const ok = await gw.client(MASTER).chat.completions.create({ model: 'echo', messages: [{ role: 'user', content: 'let me in' }] })
+    const ok = await shared.gw.client(MASTER).chat.completions.create({ model: 'echo', messages: [{ role: 'user', content: 'let me in' }] })
     assert.equal(ok.choices[0]?.message.content, 'echo: let me in')
   })
 
   test('health and metrics stay open', async () => {
     for (const path of ['/health/liveliness', '/health/readiness', '/metrics']) {
-      const res = await fetch(gw.url + path)
+      const res = await fetch(shared.gw.url + path)
       assert.equal(res.status, 200, path)
       await res.arrayBuffer()
     }
   })
 
   test('upstreams get the deployment key, never the master key', async () => {
-    const res = await gw.client(MASTER).chat.completions.create({ model: 'gpt', messages: [{ role: 'user', content: 'via upstream' }] })
+    const res = await shared.gw.client(MASTER).chat.completions.create({ model: 'gpt', messages: [{ role: 'user', content: 'via upstream' }] })
     assert.equal(res.choices[0]?.message.content, 'fake: via upstream')
-    const s = await gw.client(MASTER).chat.completions.create({ model: 'gpt', stream: true, messages: [{ role: 'user', content: 'stream' }] })
+    const s = await shared.gw.client(MASTER).chat.completions.create({ model: 'gpt', stream: true, messages: [{ role: 'user', content: 'stream' }] })
     for await (const _ of s) void _
-    await gw.client(MASTER).embeddings.create({ model: 'gpt', input: 'e', encoding_format: 'float' })
-    assert.ok(fake.requests.length >= 3)
-    for (const r of fake.requests) {
+    await shared.gw.client(MASTER).embeddings.create({ model: 'gpt', input: 'e', encoding_format: 'float' })
+    assert.ok(shared.fake.requests.length >= 3)
+    for (const r of shared.fake.requests) {
       assert.equal(r.headers.authorization, `Bearer ${DEPLOYMENT_KEY}`)
       assert.ok(!JSON.stringify(r).includes(MASTER), `the master key went upstream in ${r.path}`)
     }
   })
 
   test('an upstream error that echoes the deployment key reaches the client scrubbed', async () => {
-    fake.queue({ kind: 'status', status: 401, body: { error: { message: `Incorrect API key provided: ${DEPLOYMENT_KEY}`, type: 'invalid_request_error', code: 'invalid_api_key' } } })
+    shared.fake.queue({ kind: 'status', status: 401, body: { error: { message: `Incorrect API key provided: ${DEPLOYMENT_KEY}`, type: 'invalid_request_error', code: 'invalid_api_key' } } })
     const res = await call({ method: 'POST', path: '/v1/chat/completions', body: { model: 'gpt', messages: [{ role: 'user', content: 'x' }] } }, { authorization: `Bearer ${MASTER}` })
     assert.ok(res.status >= 400 && res.status < 600)
     const body = JSON.parse(res.text) as { error: { message: string } }
@@ -146,28 +127,20 @@ describe('with a master key', () => {
   })
 
   test('neither the master key nor the deployment key is in the logs', () => {
-    assert.ok(gw.logs.length > 0)
-    const all = gw.logs.join('\n')
+    assert.ok(shared.gw.logs.length > 0)
+    const all = shared.gw.logs.join('\n')
     assert.ok(!all.includes(MASTER), 'master key in logs')
     assert.ok(!all.includes(DEPLOYMENT_KEY), 'deployment key in logs')
   })
 })
 
 describe('without a master key', () => {
-  test('the OpenAI routes are open, whatever key the client sends', async () => {
-    const open = await startGateway(`model_list:
-  - model_name: echo
-    litellm_params:
-      model: echo/echo
-`)
-    try {
-      const res = await fetch(`${open.url}/v1/models`)
-      assert.equal(res.status, 200)
-      await res.arrayBuffer()
-      const chat = await open.client('anything').chat.completions.create({ model: 'echo', messages: [{ role: 'user', content: 'open' }] })
-      assert.equal(chat.choices[0]?.message.content, 'echo: open')
-    } finally {
-      await open.close()
-    }
+  test('the OpenAI routes are open, whatever key the client sends', async (t) => {
+    const open = await useGateway(t, `model_list:\n${echoModel()}`)
+    const res = await fetch(`${open.url}/v1/models`)
+    assert.equal(res.status, 200)
+    await res.arrayBuffer()
+    const chat = await open.client('anything').chat.completions.create({ model: 'echo', messages: [{ role: 'user', content: 'open' }] })
+    assert.equal(chat.choices[0]?.message.content, 'echo: open')
   })
 })

@@ -1,57 +1,36 @@
 // The OpenAI-compatible endpoints end to end, through a real gateway, with the
 // official SDK as the client: the built-in echo model and an OpenAI-compatible
 // upstream (the fake), with and without the /v1 prefix.
-import { after, before, describe, test } from 'node:test'
+import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import OpenAI from 'openai'
-import { openaiModel, startGateway, type TestGateway } from '../helpers/gateway.ts'
-import { startFakeOpenAI, type FakeOpenAI } from '../servers/fake-openai.ts'
+import { useSharedGateway } from '../helpers/gateway.ts'
 
-const ECHO = `
-  - model_name: echo
-    litellm_params:
-      model: echo/echo
-`
-
-let fake: FakeOpenAI
-let gw: TestGateway
-let sdk: OpenAI
-
-before(async () => {
-  fake = await startFakeOpenAI({ name: 'fake' })
-  gw = await startGateway(`model_list:
-${ECHO}
-${openaiModel('gpt', fake.url)}
-  - model_name: team/gpt
+// echo, gpt on the fake upstream, and team/gpt on the fake too
+const shared = useSharedGateway({
+  models: (fakeUrl) => `  - model_name: team/gpt
     litellm_params:
       model: openai/gpt-4o-mini
-      api_base: ${fake.url}
+      api_base: ${fakeUrl}
       api_key: sk-deployment-secret-team
-router_settings:
-  num_retries: 0
-`)
-  sdk = gw.client()
-})
-after(async () => {
-  await gw.close()
-  await fake.close()
+`,
 })
 
 /** The last request the fake upstream saw. */
 function lastUpstream() {
-  const r = fake.requests.at(-1)
+  const r = shared.fake.requests.at(-1)
   assert.ok(r, 'the upstream was called')
   return r
 }
 
 async function postJson(path: string, body: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
-  const res = await fetch(gw.url + path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
+  const res = await fetch(shared.gw.url + path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
   return { status: res.status, json: (await res.json()) as Record<string, unknown> }
 }
 
 describe('echo model', () => {
   test('chat answers "echo: <last user text>" with usage', async () => {
-    const res = await sdk.chat.completions.create({
+    const res = await shared.sdk.chat.completions.create({
       model: 'echo',
       messages: [
         { role: 'system', content: 'be brief' },
@@ -70,8 +49,8 @@ describe('echo model', () => {
   })
 
   test('chat honours max_tokens with finish_reason "length"', async () => {
-    const full = await sdk.chat.completions.create({ model: 'echo', messages: [{ role: 'user', content: 'one two three four five six seven eight' }] })
-    const cut = await sdk.chat.completions.create({ model: 'echo', max_tokens: 3, messages: [{ role: 'user', content: 'one two three four five six seven eight' }] })
+    const full = await shared.sdk.chat.completions.create({ model: 'echo', messages: [{ role: 'user', content: 'one two three four five six seven eight' }] })
+    const cut = await shared.sdk.chat.completions.create({ model: 'echo', max_tokens: 3, messages: [{ role: 'user', content: 'one two three four five six seven eight' }] })
     assert.equal(cut.choices[0]?.finish_reason, 'length')
     assert.equal(cut.usage?.completion_tokens, 3)
     const text = cut.choices[0]?.message.content ?? ''
@@ -80,14 +59,14 @@ describe('echo model', () => {
   })
 
   test('legacy completions answer the prompt', async () => {
-    const res = await sdk.completions.create({ model: 'echo', prompt: 'complete me' })
+    const res = await shared.sdk.completions.create({ model: 'echo', prompt: 'complete me' })
     assert.equal(res.object, 'text_completion')
     assert.equal(res.choices[0]?.text, 'echo: complete me')
     assert.ok((res.usage?.total_tokens ?? 0) > 0)
   })
 
   test('embeddings: explicit float gives number arrays', async () => {
-    const res = await sdk.embeddings.create({ model: 'echo', input: ['alpha', 'beta'], encoding_format: 'float' })
+    const res = await shared.sdk.embeddings.create({ model: 'echo', input: ['alpha', 'beta'], encoding_format: 'float' })
     assert.equal(res.data.length, 2)
     for (const d of res.data) {
       assert.ok(Array.isArray(d.embedding), 'float embeddings are JSON arrays')
@@ -98,9 +77,9 @@ describe('echo model', () => {
   })
 
   test("embeddings: the SDK's default (base64) decodes to the same vectors as float", async () => {
-    const asFloat = await sdk.embeddings.create({ model: 'echo', input: 'same text', encoding_format: 'float' })
+    const asFloat = await shared.sdk.embeddings.create({ model: 'echo', input: 'same text', encoding_format: 'float' })
     // No encoding_format: the SDK asks for base64 and decodes it itself.
-    const asDefault = await sdk.embeddings.create({ model: 'echo', input: 'same text' })
+    const asDefault = await shared.sdk.embeddings.create({ model: 'echo', input: 'same text' })
     const a = asFloat.data[0]?.embedding ?? []
     const b = Array.from(asDefault.data[0]?.embedding ?? [])
     assert.equal(b.length, a.length)
@@ -114,7 +93,7 @@ describe('echo model', () => {
 
 describe('OpenAI-compatible upstream', () => {
   test("chat reaches the upstream with the deployment's model and key, never the client's key", async () => {
-    const client = gw.client('sk-client-key-must-not-travel')
+    const client = shared.gw.client('sk-client-key-must-not-travel')
     const res = await client.chat.completions.create({ model: 'gpt', messages: [{ role: 'user', content: 'hello upstream' }] })
     assert.equal(res.choices[0]?.message.content, 'fake: hello upstream')
     const up = lastUpstream()
@@ -126,21 +105,21 @@ describe('OpenAI-compatible upstream', () => {
   })
 
   test('a model name with a slash is served, and the part after openai/ goes upstream', async () => {
-    const res = await sdk.chat.completions.create({ model: 'team/gpt', messages: [{ role: 'user', content: 'hi' }] })
+    const res = await shared.sdk.chat.completions.create({ model: 'team/gpt', messages: [{ role: 'user', content: 'hi' }] })
     assert.equal(res.choices[0]?.message.content, 'fake: hi')
     assert.equal(lastUpstream().body.model, 'gpt-4o-mini')
     assert.equal(lastUpstream().headers.authorization, 'Bearer sk-deployment-secret-team')
   })
 
   test("unknown fields reach the upstream untouched; the gateway's own fields do not", async () => {
-    await sdk.chat.completions.create({
+    await shared.sdk.chat.completions.create({
       model: 'gpt',
       messages: [{ role: 'user', content: 'fields' }],
       seed: 42,
       logit_bias: { '50256': -100 },
       // @ts-expect-error fields the SDK does not know, sent as a client would
       foo_extension: { a: 1, nested: [1, 'two', null] },
-      guardrails: ['some-guardrail'],
+      guardrails: [],
       metadata: { tag: 'gateway-only' },
     })
     const body = lastUpstream().body
@@ -152,7 +131,7 @@ describe('OpenAI-compatible upstream', () => {
   })
 
   test('metadata reaches the upstream when store is true', async () => {
-    await sdk.chat.completions.create({ model: 'gpt', messages: [{ role: 'user', content: 'stored' }], store: true, metadata: { tag: 'keep' } })
+    await shared.sdk.chat.completions.create({ model: 'gpt', messages: [{ role: 'user', content: 'stored' }], store: true, metadata: { tag: 'keep' } })
     assert.deepEqual(lastUpstream().body.metadata, { tag: 'keep' })
     assert.equal(lastUpstream().body.store, true)
   })
@@ -169,7 +148,7 @@ describe('OpenAI-compatible upstream', () => {
         },
       },
     ]
-    const first = await sdk.chat.completions.create({ model: 'gpt', tools, tool_choice: 'auto', messages: [{ role: 'user', content: 'weather in Paris?' }] })
+    const first = await shared.sdk.chat.completions.create({ model: 'gpt', tools, tool_choice: 'auto', messages: [{ role: 'user', content: 'weather in Paris?' }] })
     assert.deepEqual(lastUpstream().body.tools, tools)
     assert.equal(lastUpstream().body.tool_choice, 'auto')
     const choice = first.choices[0]
@@ -184,20 +163,20 @@ describe('OpenAI-compatible upstream', () => {
       { role: 'assistant', content: null, tool_calls: [{ id: call.id, type: 'function', function: { name: call.function.name, arguments: call.function.arguments } }] },
       { role: 'tool', tool_call_id: call.id, content: 'sunny, 21C' },
     ]
-    const second = await sdk.chat.completions.create({ model: 'gpt', tools, messages })
+    const second = await shared.sdk.chat.completions.create({ model: 'gpt', tools, messages })
     // the assistant tool call and the tool result reach the upstream as sent
     assert.deepEqual(lastUpstream().body.messages, messages)
     assert.equal(second.object, 'chat.completion')
   })
 
   test('legacy completions and embeddings are proxied with the deployment model', async () => {
-    const c = await sdk.completions.create({ model: 'gpt', prompt: 'say this', max_tokens: 5 })
+    const c = await shared.sdk.completions.create({ model: 'gpt', prompt: 'say this', max_tokens: 5 })
     assert.equal(c.choices[0]?.text, 'fake: say this')
     assert.equal(lastUpstream().path, '/v1/completions')
     assert.equal(lastUpstream().body.model, 'gpt-upstream')
     assert.equal(lastUpstream().body.max_tokens, 5)
 
-    const e = await sdk.embeddings.create({ model: 'gpt', input: ['a', 'b'], encoding_format: 'float', dimensions: 3 })
+    const e = await shared.sdk.embeddings.create({ model: 'gpt', input: ['a', 'b'], encoding_format: 'float', dimensions: 3 })
     assert.equal(lastUpstream().path, '/v1/embeddings')
     assert.deepEqual(lastUpstream().body, { model: 'gpt-upstream', input: ['a', 'b'], encoding_format: 'float', dimensions: 3 })
     assert.equal(e.data.length, 2)
@@ -221,7 +200,7 @@ describe('paths without /v1', () => {
   })
 
   test('the SDK works against the bare base URL', async () => {
-    const bare = new OpenAI({ baseURL: gw.url, apiKey: 'x', maxRetries: 0 })
+    const bare = new OpenAI({ baseURL: shared.gw.url, apiKey: 'x', maxRetries: 0 })
     const res = await bare.chat.completions.create({ model: 'gpt', messages: [{ role: 'user', content: 'bare' }] })
     assert.equal(res.choices[0]?.message.content, 'fake: bare')
     const models = await bare.models.list()
@@ -231,24 +210,24 @@ describe('paths without /v1', () => {
 
 describe('models', () => {
   test('GET /v1/models lists exactly the configured model_names', async () => {
-    const list = await sdk.models.list()
+    const list = await shared.sdk.models.list()
     assert.deepEqual(list.data.map((m) => m.id).sort(), ['echo', 'gpt', 'team/gpt'])
     for (const m of list.data) assert.equal(m.object, 'model')
   })
 
   test('GET /v1/models/{id} returns the model, including one whose name holds a slash', async () => {
-    const m = await sdk.models.retrieve('gpt')
+    const m = await shared.sdk.models.retrieve('gpt')
     assert.equal(m.id, 'gpt')
     assert.equal(m.object, 'model')
-    const slashed = await sdk.models.retrieve('team/gpt') // the SDK encodes it as team%2Fgpt
+    const slashed = await shared.sdk.models.retrieve('team/gpt') // the SDK encodes it as team%2Fgpt
     assert.equal(slashed.id, 'team/gpt')
-    const bare = await fetch(`${gw.url}/models/echo`)
+    const bare = await fetch(`${shared.gw.url}/models/echo`)
     assert.equal(bare.status, 200)
     assert.equal(((await bare.json()) as { id: string }).id, 'echo')
   })
 
   test('GET /v1/models/{id} of an unknown model is a 404 model_not_found', async () => {
-    await assert.rejects(sdk.models.retrieve('gpt-9000'), (err: unknown) => {
+    await assert.rejects(shared.sdk.models.retrieve('gpt-9000'), (err: unknown) => {
       assert.ok(err instanceof OpenAI.NotFoundError)
       assert.equal(err.code, 'model_not_found')
       return true

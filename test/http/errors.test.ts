@@ -1,36 +1,20 @@
 // Every failure answers in OpenAI's error shape with a 4xx (or the upstream's
 // 5xx), never a bare 500: malformed and invalid bodies, unknown models and
 // routes, bodies over the size limit, upstream failures.
-import { after, before, describe, test } from 'node:test'
+import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import OpenAI from 'openai'
-import { openaiModel, startGateway, type TestGateway } from '../helpers/gateway.ts'
-import { startFakeOpenAI, type FakeOpenAI } from '../servers/fake-openai.ts'
+import { useSharedGateway } from '../helpers/gateway.ts'
 
-let fake: FakeOpenAI
-let gw: TestGateway
-
-before(async () => {
-  fake = await startFakeOpenAI({ name: 'fake' })
-  gw = await startGateway(`model_list:
-  - model_name: echo
-    litellm_params:
-      model: echo/echo
-${openaiModel('gpt', fake.url)}
-  - model_name: claude
+// echo, gpt on the fake upstream, and claude on a port where nothing answers
+const shared = useSharedGateway({
+  models: () => `  - model_name: claude
     litellm_params:
       model: anthropic/claude-3-5-haiku-20241022
       api_base: http://127.0.0.1:9
       api_key: sk-ant-unused
-router_settings:
-  num_retries: 0
-general_settings:
-  max_request_size_mb: 0.01
-`)
-})
-after(async () => {
-  await gw.close()
-  await fake.close()
+`,
+  sections: 'general_settings:\n  max_request_size_mb: 0.01\n',
 })
 
 interface ErrorAnswer {
@@ -42,7 +26,7 @@ interface ErrorAnswer {
 /** Sends a raw request and checks the answer is an OpenAI error body. */
 async function send(path: string, init: RequestInit & { json?: unknown } = {}): Promise<ErrorAnswer> {
   const { json, ...rest } = init
-  const res = await fetch(gw.url + path, {
+  const res = await fetch(shared.gw.url + path, {
     method: 'POST',
     ...(json !== undefined ? { body: JSON.stringify(json), headers: { 'content-type': 'application/json' } } : {}),
     ...rest,
@@ -100,7 +84,7 @@ describe('bad request bodies', () => {
 
   test('the SDK raises BadRequestError with the param', async () => {
     await assert.rejects(
-      gw.client().chat.completions.create({ model: 'echo', max_tokens: -1, messages: [{ role: 'user', content: 'x' }] }),
+      shared.gw.client().chat.completions.create({ model: 'echo', max_tokens: -1, messages: [{ role: 'user', content: 'x' }] }),
       (err: unknown) => {
         assert.ok(err instanceof OpenAI.BadRequestError)
         assert.equal(err.param, 'max_tokens')
@@ -160,7 +144,7 @@ describe('unknown things', () => {
       assert.equal(r.error.code, 'model_not_found')
       assert.equal(r.error.param, 'model')
     }
-    await assert.rejects(gw.client().chat.completions.create({ model: 'gpt-17', messages: [{ role: 'user', content: 'x' }] }), OpenAI.NotFoundError)
+    await assert.rejects(shared.gw.client().chat.completions.create({ model: 'gpt-17', messages: [{ role: 'user', content: 'x' }] }), OpenAI.NotFoundError)
   })
 
   test('an unknown route or method is a 404 in the error shape', async () => {
@@ -198,7 +182,7 @@ describe('request size', () => {
     } as RequestInit)
     assert.equal(chunked.status, 413)
     // and a body under the limit passes
-    const small = await fetch(`${gw.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(chat({})) })
+    const small = await fetch(`${shared.gw.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(chat({})) })
     assert.equal(small.status, 200)
     await small.arrayBuffer()
   })
@@ -213,7 +197,7 @@ describe('content types', () => {
       { body }, // fetch sends text/plain;charset=UTF-8 for a string
       { body: new TextEncoder().encode(body) }, // and no content-type at all for bytes
     ]) {
-      const res = await fetch(`${gw.url}/v1/chat/completions`, { method: 'POST', ...init })
+      const res = await fetch(`${shared.gw.url}/v1/chat/completions`, { method: 'POST', ...init })
       const json = (await res.json()) as { choices: Array<{ message: { content: string } }> }
       assert.equal(res.status, 200)
       assert.equal(json.choices[0]?.message.content, 'echo: curl style')
@@ -225,7 +209,7 @@ describe('content types', () => {
 
 describe('upstream failures', () => {
   test("an upstream 4xx keeps its status and message in OpenAI's shape", async () => {
-    fake.queue({ kind: 'status', status: 400, body: { error: { message: 'context too long', type: 'invalid_request_error', param: 'messages', code: 'context_length_exceeded' } } })
+    shared.fake.queue({ kind: 'status', status: 400, body: { error: { message: 'context too long', type: 'invalid_request_error', param: 'messages', code: 'context_length_exceeded' } } })
     const r = await send('/v1/chat/completions', { json: chat({ model: 'gpt' }) })
     assert.equal(r.status, 400)
     assert.equal(r.error.message, 'context too long')
@@ -233,7 +217,7 @@ describe('upstream failures', () => {
   })
 
   test("an upstream answering HTML is a 5xx in OpenAI's shape, not the HTML", async () => {
-    fake.queue({ kind: 'html', status: 502 })
+    shared.fake.queue({ kind: 'html', status: 502 })
     const r = await send('/v1/chat/completions', { json: chat({ model: 'gpt' }) })
     assert.ok(r.status >= 500 && r.status !== 500, `status ${r.status}`)
     assert.ok(!r.error.message.includes('<html'))

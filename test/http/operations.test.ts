@@ -1,41 +1,21 @@
 // What operators rely on: x-request-id on every answer, one JSON log line per
 // request without prompt text, Prometheus metrics, health endpoints.
-import { after, before, describe, test } from 'node:test'
+import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { openaiModel, startGateway, type TestGateway } from '../helpers/gateway.ts'
-import { startFakeOpenAI, type FakeOpenAI } from '../servers/fake-openai.ts'
+import { useSharedGateway } from '../helpers/gateway.ts'
 
 const MASTER = 'sk-master-ops-0123456789'
 const AUTH = { authorization: `Bearer ${MASTER}` }
 
-let fake: FakeOpenAI
-let gw: TestGateway
-
-before(async () => {
-  fake = await startFakeOpenAI({ name: 'fake' })
-  gw = await startGateway(`model_list:
-  - model_name: echo
-    litellm_params:
-      model: echo/echo
-${openaiModel('gpt', fake.url)}
-router_settings:
-  num_retries: 0
-general_settings:
-  master_key: ${MASTER}
-  max_request_size_mb: 0.01
-`)
-})
-after(async () => {
-  await gw.close()
-  await fake.close()
-})
+// echo, and gpt on the fake upstream
+const shared = useSharedGateway({ sections: `general_settings:\n  master_key: ${MASTER}\n  max_request_size_mb: 0.01\n` })
 
 const chat = (content: string, extra: Record<string, unknown> = {}): string =>
   JSON.stringify({ model: 'echo', messages: [{ role: 'user', content }], ...extra })
 
 async function post(path: string, body: string, headers: Record<string, string> = {}): Promise<Response> {
-  const res = await fetch(gw.url + path, { method: 'POST', headers: { 'content-type': 'application/json', ...AUTH, ...headers }, body })
+  const res = await fetch(shared.gw.url + path, { method: 'POST', headers: { 'content-type': 'application/json', ...AUTH, ...headers }, body })
   await res.arrayBuffer()
   return res
 }
@@ -53,7 +33,7 @@ interface RequestLog {
 /** The request log lines for one request id; waits for the line the answer's end produces. */
 async function requestLogs(reqId: string, atLeast = 1): Promise<RequestLog[]> {
   for (let i = 0; ; i++) {
-    const lines = gw.logs
+    const lines = shared.gw.logs
       .map((l) => JSON.parse(l) as RequestLog)
       .filter((l) => l.msg === 'request' && l.reqId === reqId)
     if (lines.length >= atLeast || i >= 200) return lines
@@ -75,7 +55,7 @@ function samples(text: string, name: string): Array<{ labels: Record<string, str
 }
 
 async function metricsText(): Promise<string> {
-  const res = await fetch(`${gw.url}/metrics`)
+  const res = await fetch(`${shared.gw.url}/metrics`)
   assert.equal(res.status, 200)
   assert.match(res.headers.get('content-type') ?? '', /^text\/plain/)
   return res.text()
@@ -97,7 +77,7 @@ describe('x-request-id', () => {
       ['too large', await post('/v1/chat/completions', chat('x'.repeat(20_000)))],
     ]
     for (const path of ['/health/liveliness', '/health/readiness', '/metrics', '/nowhere']) {
-      const res = await fetch(gw.url + path)
+      const res = await fetch(shared.gw.url + path)
       await res.arrayBuffer()
       answers.push([path, res])
     }
@@ -154,7 +134,7 @@ describe('request logs', () => {
       assert.equal(typeof l.ms, 'number')
       assert.ok(l.ms >= 0)
     }
-    const all = gw.logs.join('\n')
+    const all = shared.gw.logs.join('\n')
     assert.ok(!all.includes(secretPrompt), 'no prompt or answer text in the logs')
     assert.ok(!all.includes(MASTER), 'no master key in the logs')
     assert.ok(!all.includes('sk-deployment-secret-gpt'), 'no deployment key in the logs')
@@ -181,7 +161,7 @@ describe('request logs', () => {
     assert.equal(typoLines.length, 1)
     assert.equal(typoLines[0]?.route, 'not_found')
     assert.equal(typoLines[0]?.status, 404)
-    const all = gw.logs.join('\n')
+    const all = shared.gw.logs.join('\n')
     assert.ok(!all.includes('PROMPT-'), 'no body text in the logs')
     assert.ok(!all.includes('/v1/chat/completion"'), 'the path a client typed is not a log field')
     assert.ok(!all.includes('wrong-key-123'), 'no client key in the logs')
@@ -230,7 +210,7 @@ describe('metrics', () => {
   })
 
   test('an upstream failure is counted with its outcome', async () => {
-    fake.queue({ kind: 'status', status: 429, body: { error: { message: 'slow down', type: 'rate_limit_error' } } })
+    shared.fake.queue({ kind: 'status', status: 429, body: { error: { message: 'slow down', type: 'rate_limit_error' } } })
     const res = await post('/v1/chat/completions', JSON.stringify({ model: 'gpt', messages: [{ role: 'user', content: 'limited' }] }))
     assert.equal(res.status, 429)
     const text = await metricsText()
@@ -240,10 +220,10 @@ describe('metrics', () => {
 
 describe('health', () => {
   test('liveliness and readiness answer 200 without a key', async () => {
-    const live = await fetch(`${gw.url}/health/liveliness`)
+    const live = await fetch(`${shared.gw.url}/health/liveliness`)
     assert.equal(live.status, 200)
     assert.match(await live.text(), /alive/i)
-    const ready = await fetch(`${gw.url}/health/readiness`)
+    const ready = await fetch(`${shared.gw.url}/health/readiness`)
     assert.equal(ready.status, 200)
     const body = (await ready.json()) as { status: string }
     assert.equal(body.status, 'healthy')

@@ -1,18 +1,14 @@
 // Server-Sent Events through the gateway: the echo model, an OpenAI-compatible
 // upstream (the fake) and streamed tool calls, read both with the official SDK
 // and as raw bytes.
-import { after, before, describe, test } from 'node:test'
+import { after, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import OpenAI from 'openai'
-import { openaiModel, startGateway, type TestGateway } from '../helpers/gateway.ts'
-import { startFakeOpenAI, type FakeOpenAI } from '../servers/fake-openai.ts'
+import { collect, openaiModel, useSharedGateway } from '../helpers/gateway.ts'
 
-let fake: FakeOpenAI
 let toolUpstream: { url: string; server: Server; bodies: Array<Record<string, unknown>> }
-let gw: TestGateway
-let sdk: OpenAI
 
 /**
  * An OpenAI-compatible upstream that streams a tool call the way OpenAI does:
@@ -43,34 +39,19 @@ async function startToolStreamUpstream(): Promise<typeof toolUpstream> {
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`, server, bodies }
 }
 
-before(async () => {
-  fake = await startFakeOpenAI({ name: 'fake' })
-  toolUpstream = await startToolStreamUpstream()
-  gw = await startGateway(`model_list:
-  - model_name: echo
-    litellm_params:
-      model: echo/echo
-${openaiModel('gpt', fake.url)}
-${openaiModel('tooly', toolUpstream.url)}
-router_settings:
-  num_retries: 0
-`)
-  sdk = gw.client()
+// echo, gpt on the fake upstream, and tooly on the tool-streaming one
+const shared = useSharedGateway({
+  models: async () => {
+    toolUpstream = await startToolStreamUpstream()
+    return openaiModel('tooly', toolUpstream.url)
+  },
 })
 after(async () => {
-  await gw.close()
-  await fake.close()
   toolUpstream.server.closeAllConnections()
   await new Promise<void>((resolve) => toolUpstream.server.close(() => resolve()))
 })
 
 type Chunk = OpenAI.Chat.ChatCompletionChunk
-
-async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
-  const out: T[] = []
-  for await (const x of it) out.push(x)
-  return out
-}
 
 const contentOf = (chunks: Chunk[]): string => chunks.map((c) => c.choices[0]?.delta.content ?? '').join('')
 const contentChunks = (chunks: Chunk[]): number => chunks.filter((c) => (c.choices[0]?.delta.content ?? '') !== '').length
@@ -90,7 +71,7 @@ function sseData(text: string): string[] {
 describe('echo model', () => {
   test('streams the answer in several chunks, finish_reason stop, no usage unless asked', async () => {
     const chunks = await collect(
-      await sdk.chat.completions.create({ model: 'echo', stream: true, messages: [{ role: 'user', content: 'stream these five words please' }] }),
+      await shared.sdk.chat.completions.create({ model: 'echo', stream: true, messages: [{ role: 'user', content: 'stream these five words please' }] }),
     )
     assert.equal(contentOf(chunks), 'echo: stream these five words please')
     assert.ok(contentChunks(chunks) >= 3, `several content chunks, got ${contentChunks(chunks)}`)
@@ -102,7 +83,7 @@ describe('echo model', () => {
 
   test('stream_options.include_usage ends with a usage chunk with no choices', async () => {
     const chunks = await collect(
-      await sdk.chat.completions.create({
+      await shared.sdk.chat.completions.create({
         model: 'echo',
         stream: true,
         stream_options: { include_usage: true },
@@ -119,7 +100,7 @@ describe('echo model', () => {
 
   test('max_tokens cuts the stream with finish_reason length', async () => {
     const chunks = await collect(
-      await sdk.chat.completions.create({ model: 'echo', stream: true, max_tokens: 2, messages: [{ role: 'user', content: 'a long answer would follow here' }] }),
+      await shared.sdk.chat.completions.create({ model: 'echo', stream: true, max_tokens: 2, messages: [{ role: 'user', content: 'a long answer would follow here' }] }),
     )
     assert.equal(finishOf(chunks), 'length')
     assert.ok(contentOf(chunks).length < 'echo: a long answer would follow here'.length)
@@ -127,7 +108,7 @@ describe('echo model', () => {
 
   test('legacy completions stream too, with usage when asked', async () => {
     const chunks = await collect(
-      await sdk.completions.create({ model: 'echo', prompt: 'complete this stream', stream: true, stream_options: { include_usage: true } }),
+      await shared.sdk.completions.create({ model: 'echo', prompt: 'complete this stream', stream: true, stream_options: { include_usage: true } }),
     )
     assert.equal(chunks.map((c) => c.choices[0]?.text ?? '').join(''), 'echo: complete this stream')
     assert.ok(chunks.filter((c) => (c.choices[0]?.text ?? '') !== '').length >= 3)
@@ -137,7 +118,7 @@ describe('echo model', () => {
 
   test('raw SSE: event-stream headers, one data line per chunk, [DONE] last, with and without /v1', async () => {
     for (const path of ['/v1/chat/completions', '/chat/completions']) {
-      const res = await fetch(gw.url + path, {
+      const res = await fetch(shared.gw.url + path, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ model: 'echo', stream: true, messages: [{ role: 'user', content: 'raw bytes' }] }),
@@ -155,15 +136,15 @@ describe('echo model', () => {
 
 describe('OpenAI-compatible upstream', () => {
   test('relays the upstream stream and its usage chunk; the upstream is asked to stream', async () => {
-    fake.queue({ kind: 'stream', chunks: ['alpha ', 'beta ', 'gamma'] })
+    shared.fake.queue({ kind: 'stream', chunks: ['alpha ', 'beta ', 'gamma'] })
     const chunks = await collect(
-      await sdk.chat.completions.create({ model: 'gpt', stream: true, stream_options: { include_usage: true }, messages: [{ role: 'user', content: 'go' }] }),
+      await shared.sdk.chat.completions.create({ model: 'gpt', stream: true, stream_options: { include_usage: true }, messages: [{ role: 'user', content: 'go' }] }),
     )
     assert.equal(contentOf(chunks), 'alpha beta gamma')
     assert.equal(contentChunks(chunks), 3)
     assert.equal(finishOf(chunks), 'stop')
     assert.ok(chunks.at(-1)?.usage?.total_tokens, 'usage chunk relayed')
-    const up = fake.requests.at(-1)
+    const up = shared.fake.requests.at(-1)
     assert.equal(up?.body.stream, true)
     assert.deepEqual(up?.body.stream_options, { include_usage: true })
     assert.equal(up?.body.model, 'gpt-upstream')
@@ -171,15 +152,15 @@ describe('OpenAI-compatible upstream', () => {
   })
 
   test('legacy completions stream from the upstream', async () => {
-    fake.queue({ kind: 'stream', chunks: ['one ', 'two'] })
-    const chunks = await collect(await sdk.completions.create({ model: 'gpt', prompt: 'p', stream: true }))
+    shared.fake.queue({ kind: 'stream', chunks: ['one ', 'two'] })
+    const chunks = await collect(await shared.sdk.completions.create({ model: 'gpt', prompt: 'p', stream: true }))
     assert.equal(chunks.map((c) => c.choices[0]?.text ?? '').join(''), 'one two')
-    assert.equal(fake.requests.at(-1)?.path, '/v1/completions')
+    assert.equal(shared.fake.requests.at(-1)?.path, '/v1/completions')
   })
 
   test('an upstream refusal before the first byte is a plain JSON error with its status', async () => {
-    fake.queue({ kind: 'status', status: 400, body: { error: { message: 'bad stream request', type: 'invalid_request_error', param: null, code: 'nope' } } })
-    const res = await fetch(`${gw.url}/v1/chat/completions`, {
+    shared.fake.queue({ kind: 'status', status: 400, body: { error: { message: 'bad stream request', type: 'invalid_request_error', param: null, code: 'nope' } } })
+    const res = await fetch(`${shared.gw.url}/v1/chat/completions`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ model: 'gpt', stream: true, messages: [{ role: 'user', content: 'x' }] }),
@@ -192,8 +173,8 @@ describe('OpenAI-compatible upstream', () => {
   })
 
   test('an upstream error after the first bytes ends the stream with an error the SDK raises', async () => {
-    fake.queue({ kind: 'stream', chunks: ['partial '], errorAfter: true })
-    const stream = await sdk.chat.completions.create({ model: 'gpt', stream: true, messages: [{ role: 'user', content: 'x' }] })
+    shared.fake.queue({ kind: 'stream', chunks: ['partial '], errorAfter: true })
+    const stream = await shared.sdk.chat.completions.create({ model: 'gpt', stream: true, messages: [{ role: 'user', content: 'x' }] })
     const seen: Chunk[] = []
     await assert.rejects(
       (async () => {
@@ -212,7 +193,7 @@ describe('OpenAI-compatible upstream', () => {
     const tools: OpenAI.Chat.ChatCompletionTool[] = [
       { type: 'function', function: { name: 'get_weather', parameters: { type: 'object', properties: { city: { type: 'string' } } } } },
     ]
-    const runner = sdk.chat.completions.stream({ model: 'tooly', tools, messages: [{ role: 'user', content: 'weather?' }] })
+    const runner = shared.sdk.chat.completions.stream({ model: 'tooly', tools, messages: [{ role: 'user', content: 'weather?' }] })
     const final = await runner.finalChatCompletion()
     assert.deepEqual(toolUpstream.bodies.at(-1)?.tools, tools)
     const choice = final.choices[0]

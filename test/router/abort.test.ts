@@ -5,20 +5,8 @@ import { test, type TestContext } from 'node:test'
 import assert from 'node:assert/strict'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { APIUserAbortError } from 'openai'
-import { openaiModel, startGateway, type TestGateway } from '../helpers/gateway.ts'
-import { startFakeOpenAI, type FakeOpenAI } from '../servers/fake-openai.ts'
-
-async function fake(t: TestContext): Promise<FakeOpenAI> {
-  const f = await startFakeOpenAI({ name: 'a' })
-  t.after(() => f.close())
-  return f
-}
-
-async function gateway(t: TestContext, yaml: string): Promise<TestGateway> {
-  const gw = await startGateway(yaml)
-  t.after(() => gw.close())
-  return gw
-}
+import { openaiModel, useFakes, useGateway } from '../helpers/gateway.ts'
+import type { FakeOpenAI } from '../servers/fake-openai.ts'
 
 /** Fails the test instead of hanging when `p` does not settle in time. */
 async function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
@@ -50,42 +38,41 @@ const messages = [{ role: 'user' as const, content: 'hi' }]
 const jsonRequest = { model: 'm', messages, stream: false as const }
 const streamRequest = { model: 'm', messages, stream: true as const }
 
-test('a JSON call aborted by the client while the upstream hangs closes the upstream connection', async (t) => {
-  const a = await fake(t)
+/**
+ * Sends `request` to an upstream that hangs, aborts it once the upstream has it,
+ * checks the SDK raised its abort error, and waits for the upstream connection to close.
+ */
+async function abortWhileUpstreamHangs(t: TestContext, request: typeof jsonRequest | typeof streamRequest): Promise<FakeOpenAI> {
+  const [a] = await useFakes(t, 'a')
   a.fallback = { kind: 'hang' }
-  const gw = await gateway(t, `model_list:\n${openaiModel('m', a.url)}`)
+  const gw = await useGateway(t, `model_list:\n${openaiModel('m', a.url)}`)
 
   const ac = new AbortController()
-  const call = gw.client().chat.completions.create(jsonRequest, { signal: ac.signal })
+  const call = gw.client().chat.completions.create(request, { signal: ac.signal })
   await within(a.waitForRequests(1), 5_000, 'the upstream request')
   const aborted = a.waitForAbort()
   ac.abort()
   await rejectsWithAbort(call)
   await within(aborted, 5_000, 'the upstream connection to close')
+  return a
+}
+
+test('a JSON call aborted by the client while the upstream hangs closes the upstream connection', async (t) => {
+  const a = await abortWhileUpstreamHangs(t, jsonRequest)
   assert.equal(a.aborted, 1)
   assert.equal(a.requests.length, 1, 'no retry after the client left')
 })
 
 test('a streamed call aborted while the upstream has not sent headers closes the upstream connection', async (t) => {
-  const a = await fake(t)
-  a.fallback = { kind: 'hang' }
-  const gw = await gateway(t, `model_list:\n${openaiModel('m', a.url)}`)
-
-  const ac = new AbortController()
-  const call = gw.client().chat.completions.create(streamRequest, { signal: ac.signal })
-  await within(a.waitForRequests(1), 5_000, 'the upstream request')
-  const aborted = a.waitForAbort()
-  ac.abort()
-  await rejectsWithAbort(call)
-  await within(aborted, 5_000, 'the upstream connection to close')
+  const a = await abortWhileUpstreamHangs(t, streamRequest)
   assert.equal(a.requests.length, 1)
 })
 
 test('a stream aborted by the client midway closes the upstream connection before the upstream finished', async (t) => {
-  const a = await fake(t)
+  const [a] = await useFakes(t, 'a')
   // 40 chunks 100 ms apart: four seconds of answer
   a.fallback = { kind: 'stream', chunks: Array.from({ length: 40 }, (_, i) => `w${i} `), delayMs: 100 }
-  const gw = await gateway(t, `model_list:\n${openaiModel('m', a.url)}`)
+  const gw = await useGateway(t, `model_list:\n${openaiModel('m', a.url)}`)
 
   const ac = new AbortController()
   const stream = await gw.client().chat.completions.create(streamRequest, { signal: ac.signal })
@@ -106,9 +93,9 @@ test('a stream aborted by the client midway closes the upstream connection befor
 })
 
 test('a legacy completions stream aborted midway closes the upstream connection too', async (t) => {
-  const a = await fake(t)
+  const [a] = await useFakes(t, 'a')
   a.fallback = { kind: 'stream', chunks: Array.from({ length: 40 }, (_, i) => `w${i} `), delayMs: 100 }
-  const gw = await gateway(t, `model_list:\n${openaiModel('m', a.url)}`)
+  const gw = await useGateway(t, `model_list:\n${openaiModel('m', a.url)}`)
 
   const ac = new AbortController()
   const stream = await gw.client().completions.create({ model: 'm', prompt: 'hi', stream: true }, { signal: ac.signal })
@@ -123,9 +110,9 @@ test('a legacy completions stream aborted midway closes the upstream connection 
 })
 
 test('a client that leaves while the router waits for a Retry-After stops the retry', async (t) => {
-  const a = await fake(t)
+  const [a] = await useFakes(t, 'a')
   a.queue({ kind: 'status', status: 429, headers: { 'retry-after': '5' } })
-  const gw = await gateway(t, `model_list:\n${openaiModel('m', a.url)}`)
+  const gw = await useGateway(t, `model_list:\n${openaiModel('m', a.url)}`)
 
   const ac = new AbortController()
   const call = gw.client().chat.completions.create(jsonRequest, { signal: ac.signal })

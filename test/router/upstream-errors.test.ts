@@ -5,55 +5,26 @@
 import { test, type TestContext } from 'node:test'
 import assert from 'node:assert/strict'
 import { createServer as createHttpServer, type Server } from 'node:http'
-import { createServer as createNetServer, type AddressInfo } from 'node:net'
+import type { AddressInfo } from 'node:net'
 import { APIError } from 'openai'
-import { openaiModel, startGateway, type TestGateway } from '../helpers/gateway.ts'
-import { startFakeOpenAI, type FakeOpenAI } from '../servers/fake-openai.ts'
+import { apiFailure, messageOf, openaiModel, unreachableBaseURL, useFakes, useGateway, type TestGateway } from '../helpers/gateway.ts'
+import type { Behaviour, FakeOpenAI } from '../servers/fake-openai.ts'
 
 const KEY = 'sk-deployment-secret-m' // what openaiModel('m', …) configures
-
-async function fake(t: TestContext, name = 'a'): Promise<FakeOpenAI> {
-  const f = await startFakeOpenAI({ name })
-  t.after(() => f.close())
-  return f
-}
-
-async function gateway(t: TestContext, yaml: string): Promise<TestGateway> {
-  const gw = await startGateway(yaml)
-  t.after(() => gw.close())
-  return gw
-}
 
 /** One deployment `m` on `url`, no retries unless `settings` says otherwise. */
 const oneModel = (url: string, params = '', settings = '  num_retries: 0\n'): string =>
   `model_list:\n${openaiModel('m', url, params)}router_settings:\n${settings}`
 
+/** A fake upstream `a` answering every call with `behaviour`, and a gateway on oneModel(a.url, params, settings). */
+async function serve(t: TestContext, behaviour: Behaviour, params?: string, settings?: string): Promise<{ a: FakeOpenAI; gw: TestGateway }> {
+  const [a] = await useFakes(t, 'a')
+  a.fallback = behaviour
+  return { a, gw: await useGateway(t, oneModel(a.url, params, settings)) }
+}
+
 const chat = (gw: TestGateway, extra: { stream?: boolean } = {}) =>
   gw.client().chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'hi' }], ...extra } as never)
-
-async function failure(p: Promise<unknown>): Promise<APIError> {
-  try {
-    await p
-  } catch (err) {
-    if (err instanceof APIError) return err
-    throw err
-  }
-  return assert.fail('expected the call to fail')
-}
-
-const messageOf = (err: APIError): string => {
-  const m = (err.error as { message?: unknown } | undefined)?.message
-  assert.equal(typeof m, 'string', 'the error has a message')
-  return m as string
-}
-
-async function closedPort(): Promise<number> {
-  const srv = createNetServer()
-  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve))
-  const { port } = srv.address() as AddressInfo
-  await new Promise<void>((resolve) => srv.close(() => resolve()))
-  return port
-}
 
 /** Reads a stream to its end; returns the text received before it failed, and the failure. */
 async function drain(stream: AsyncIterable<{ choices: Array<{ delta?: { content?: string | null } }> }>) {
@@ -67,15 +38,18 @@ async function drain(stream: AsyncIterable<{ choices: Array<{ delta?: { content?
 }
 
 test('an upstream 400 reaches the client with its status, message, type, param and code, and is not retried', async (t) => {
-  const a = await fake(t)
-  a.fallback = {
-    kind: 'status',
-    status: 400,
-    body: { error: { message: "Invalid 'messages[0].role': unknown role", type: 'invalid_request_error', param: 'messages', code: 'invalid_value' } },
-  }
-  const gw = await gateway(t, oneModel(a.url, '', '  num_retries: 2\n'))
+  const { a, gw } = await serve(
+    t,
+    {
+      kind: 'status',
+      status: 400,
+      body: { error: { message: "Invalid 'messages[0].role': unknown role", type: 'invalid_request_error', param: 'messages', code: 'invalid_value' } },
+    },
+    '',
+    '  num_retries: 2\n',
+  )
 
-  const err = await failure(chat(gw))
+  const err = await apiFailure(chat(gw))
   assert.equal(err.status, 400)
   assert.equal(messageOf(err), "Invalid 'messages[0].role': unknown role")
   assert.equal(err.type, 'invalid_request_error')
@@ -85,148 +59,124 @@ test('an upstream 400 reaches the client with its status, message, type, param a
 })
 
 test('an upstream 401 reaches the client as a 401 with the upstream’s message', async (t) => {
-  const a = await fake(t)
-  a.fallback = { kind: 'status', status: 401, body: { error: { message: 'Your organization is not allowed here', type: 'invalid_request_error', code: 'invalid_api_key' } } }
-  const gw = await gateway(t, oneModel(a.url))
+  const { gw } = await serve(t, { kind: 'status', status: 401, body: { error: { message: 'Your organization is not allowed here', type: 'invalid_request_error', code: 'invalid_api_key' } } })
 
-  const err = await failure(chat(gw))
+  const err = await apiFailure(chat(gw))
   assert.equal(err.status, 401)
   assert.equal(messageOf(err), 'Your organization is not allowed here')
   assert.equal(err.code, 'invalid_api_key')
 })
 
 test('an upstream 404 and 422 keep their status', async (t) => {
-  const a = await fake(t)
+  const [a] = await useFakes(t, 'a')
   a.queue(
     { kind: 'status', status: 404, body: { error: { message: 'The model `m-upstream` does not exist', type: 'invalid_request_error', code: 'model_not_found' } } },
     { kind: 'status', status: 422, body: { detail: 'temperature: value is not a valid float' } },
   )
-  const gw = await gateway(t, oneModel(a.url))
+  const gw = await useGateway(t, oneModel(a.url))
 
-  const e404 = await failure(chat(gw))
+  const e404 = await apiFailure(chat(gw))
   assert.equal(e404.status, 404)
   assert.equal(messageOf(e404), 'The model `m-upstream` does not exist')
-  const e422 = await failure(chat(gw))
+  const e422 = await apiFailure(chat(gw))
   assert.equal(e422.status, 422)
   assert.equal(messageOf(e422), 'temperature: value is not a valid float')
 })
 
 test('an unreachable upstream answers 502 with a message that says so', async (t) => {
-  const port = await closedPort()
-  const gw = await gateway(t, oneModel(`http://127.0.0.1:${port}/v1`))
+  const gw = await useGateway(t, oneModel(await unreachableBaseURL()))
 
-  const err = await failure(chat(gw))
+  const err = await apiFailure(chat(gw))
   assert.equal(err.status, 502)
   assert.match(messageOf(err), /could not reach upstream/)
 })
 
 test('an unreachable upstream answers 502 for a stream too', async (t) => {
-  const port = await closedPort()
-  const gw = await gateway(t, oneModel(`http://127.0.0.1:${port}/v1`))
+  const gw = await useGateway(t, oneModel(await unreachableBaseURL()))
 
-  const err = await failure(chat(gw, { stream: true }))
+  const err = await apiFailure(chat(gw, { stream: true }))
   assert.equal(err.status, 502)
   assert.match(messageOf(err), /could not reach upstream/)
 })
 
 test('an upstream that does not answer within the deployment timeout gives 504, without waiting for the default timeout', async (t) => {
-  const a = await fake(t)
-  a.fallback = { kind: 'hang' }
-  const gw = await gateway(t, oneModel(a.url, '      timeout: 0.3\n'))
+  const { gw } = await serve(t, { kind: 'hang' }, '      timeout: 0.3\n')
 
   const started = performance.now()
-  const err = await failure(chat(gw))
+  const err = await apiFailure(chat(gw))
   assert.ok(performance.now() - started < 5_000, 'timed out after the deployment’s 0.3 s, not the 600 s default')
   assert.equal(err.status, 504)
   assert.match(messageOf(err), /did not answer within 0\.3s/)
 })
 
 test('router_settings.timeout is the timeout of deployments that set none', async (t) => {
-  const a = await fake(t)
-  a.fallback = { kind: 'hang' }
-  const gw = await gateway(t, oneModel(a.url, '', '  num_retries: 0\n  timeout: 0.3\n'))
+  const { gw } = await serve(t, { kind: 'hang' }, '', '  num_retries: 0\n  timeout: 0.3\n')
 
   const started = performance.now()
-  const err = await failure(chat(gw))
+  const err = await apiFailure(chat(gw))
   assert.ok(performance.now() - started < 5_000, 'timed out after 0.3 s, not the 600 s default')
   assert.equal(err.status, 504)
 })
 
 test('a stream whose upstream never sends headers gives 504', async (t) => {
-  const a = await fake(t)
-  a.fallback = { kind: 'hang' }
-  const gw = await gateway(t, oneModel(a.url, '      timeout: 0.3\n'))
+  const { gw } = await serve(t, { kind: 'hang' }, '      timeout: 0.3\n')
 
-  const err = await failure(chat(gw, { stream: true }))
+  const err = await apiFailure(chat(gw, { stream: true }))
   assert.equal(err.status, 504)
 })
 
 test('a timeout is retried: num_retries 1 means two upstream attempts before the 504', async (t) => {
-  const a = await fake(t)
-  a.fallback = { kind: 'hang' }
-  const gw = await gateway(t, oneModel(a.url, '      timeout: 0.3\n', '  num_retries: 1\n  retry_after: 0\n'))
+  const { a, gw } = await serve(t, { kind: 'hang' }, '      timeout: 0.3\n', '  num_retries: 1\n  retry_after: 0\n')
 
-  const err = await failure(chat(gw))
+  const err = await apiFailure(chat(gw))
   assert.equal(err.status, 504)
   assert.equal(a.requests.length, 2)
 })
 
 test('an HTML error page from the upstream gives a 502 with a clear message', async (t) => {
-  const a = await fake(t)
-  a.fallback = { kind: 'html' } // 502 text/html, like a load balancer in front of a dead upstream
-  const gw = await gateway(t, oneModel(a.url))
+  const { gw } = await serve(t, { kind: 'html' }) // 502 text/html, like a load balancer in front of a dead upstream
 
-  const err = await failure(chat(gw))
+  const err = await apiFailure(chat(gw))
   assert.equal(err.status, 502)
   const message = messageOf(err)
   assert.equal(message, 'upstream answered 502 with an HTML page instead of a JSON error')
 })
 
 test('an HTML page with status 200 gives a 502 that says the body is not JSON', async (t) => {
-  const a = await fake(t)
-  a.fallback = { kind: 'html', status: 200 }
-  const gw = await gateway(t, oneModel(a.url))
+  const { gw } = await serve(t, { kind: 'html', status: 200 })
 
-  const err = await failure(chat(gw))
+  const err = await apiFailure(chat(gw))
   assert.equal(err.status, 502)
   assert.match(messageOf(err), /not JSON/)
 })
 
 test('a 200 with JSON that is not a chat completion gives a 502', async (t) => {
-  const a = await fake(t)
-  a.fallback = { kind: 'status', status: 200, body: { hello: 'world' } }
-  const gw = await gateway(t, oneModel(a.url))
+  const { gw } = await serve(t, { kind: 'status', status: 200, body: { hello: 'world' } })
 
-  const err = await failure(chat(gw))
+  const err = await apiFailure(chat(gw))
   assert.equal(err.status, 502)
   assert.match(messageOf(err), /unexpected JSON shape/)
 })
 
 test('a redirect from the upstream (an http:// api_base answered by https) gives a 502 naming the target, not a 3xx', async (t) => {
-  const a = await fake(t)
-  a.fallback = { kind: 'status', status: 301, headers: { location: 'https://llm.example.com/v1/chat/completions' }, body: '' }
-  const gw = await gateway(t, oneModel(a.url))
+  const { gw } = await serve(t, { kind: 'status', status: 301, headers: { location: 'https://llm.example.com/v1/chat/completions' }, body: '' })
 
-  const err = await failure(chat(gw))
+  const err = await apiFailure(chat(gw))
   assert.equal(err.status, 502)
   assert.match(messageOf(err), /301 \(a redirect to https:\/\/llm\.example\.com\/v1\/chat\/completions\)/)
   assert.match(messageOf(err), /api_base/)
 })
 
 test('a plain-text 500 keeps its status and its text', async (t) => {
-  const a = await fake(t)
-  a.fallback = { kind: 'status', status: 500, body: 'Internal Server Error: worker crashed' }
-  const gw = await gateway(t, oneModel(a.url))
+  const { gw } = await serve(t, { kind: 'status', status: 500, body: 'Internal Server Error: worker crashed' })
 
-  const err = await failure(chat(gw))
+  const err = await apiFailure(chat(gw))
   assert.equal(err.status, 500)
   assert.match(messageOf(err), /worker crashed/)
 })
 
 test('an error event in the middle of a stream is raised by the SDK as an APIError after the first chunks', async (t) => {
-  const a = await fake(t)
-  a.fallback = { kind: 'stream', chunks: ['partial ', 'answer'], errorAfter: true }
-  const gw = await gateway(t, oneModel(a.url))
+  const { gw } = await serve(t, { kind: 'stream', chunks: ['partial ', 'answer'], errorAfter: true })
 
   const stream = await chat(gw, { stream: true })
   const { text, err } = await drain(stream as never)
@@ -236,10 +186,8 @@ test('an error event in the middle of a stream is raised by the SDK as an APIErr
 })
 
 test('an upstream that drops the connection mid-stream is raised by the SDK as an APIError', async (t) => {
-  const a = await fake(t)
   // paced, so the first chunks reach the gateway before the connection drops
-  a.fallback = { kind: 'stream', chunks: ['partial ', 'answer'], delayMs: 50, dropAfter: true }
-  const gw = await gateway(t, oneModel(a.url))
+  const { gw } = await serve(t, { kind: 'stream', chunks: ['partial ', 'answer'], delayMs: 50, dropAfter: true })
 
   const stream = await chat(gw, { stream: true })
   const { text, err } = await drain(stream as never)
@@ -249,9 +197,7 @@ test('an upstream that drops the connection mid-stream is raised by the SDK as a
 })
 
 test('a stream that goes silent mid-way for longer than the timeout ends with an APIError', async (t) => {
-  const a = await fake(t)
-  a.fallback = { kind: 'stream', chunks: ['early ', 'late'], delays: [0, 3_000] }
-  const gw = await gateway(t, oneModel(a.url, '      timeout: 0.3\n'))
+  const { gw } = await serve(t, { kind: 'stream', chunks: ['early ', 'late'], delays: [0, 3_000] }, '      timeout: 0.3\n')
 
   const stream = await chat(gw, { stream: true })
   const { text, err } = await drain(stream as never)
@@ -261,27 +207,25 @@ test('a stream that goes silent mid-way for longer than the timeout ends with an
 })
 
 test('a stream silent before its first content is a 504 answered before any byte, and is retried', async (t) => {
-  const a = await fake(t)
-  a.fallback = { kind: 'stream', chunks: ['late'], delayMs: 3_000 }
-  const gw = await gateway(t, oneModel(a.url, '      timeout: 0.3\n', '  num_retries: 1\n  retry_after: 0\n'))
+  const { a, gw } = await serve(t, { kind: 'stream', chunks: ['late'], delayMs: 3_000 }, '      timeout: 0.3\n', '  num_retries: 1\n  retry_after: 0\n')
 
-  const err = await failure(chat(gw, { stream: true }))
+  const err = await apiFailure(chat(gw, { stream: true }))
   assert.equal(err.status, 504)
   assert.equal(a.requests.length, 2, 'the silent attempt was retried')
 })
 
 test('an upstream error that echoes the deployment key reaches the client with the key replaced by ***', async (t) => {
-  const a = await fake(t)
+  const [a] = await useFakes(t, 'a')
   a.queue(
     { kind: 'status', status: 401, body: { error: { message: `Incorrect API key provided: ${KEY}. Check your key.`, type: 'invalid_request_error', code: 'invalid_api_key' } } },
     { kind: 'status', status: 500, body: `upstream crashed while using key ${KEY}` },
   )
-  const gw = await gateway(t, oneModel(a.url))
+  const gw = await useGateway(t, oneModel(a.url))
 
-  const e401 = await failure(chat(gw))
+  const e401 = await apiFailure(chat(gw))
   assert.equal(e401.status, 401)
   assert.equal(messageOf(e401), 'Incorrect API key provided: ***. Check your key.')
-  const e500 = await failure(chat(gw))
+  const e500 = await apiFailure(chat(gw))
   assert.equal(e500.status, 500)
   assert.ok(!messageOf(e500).includes(KEY), messageOf(e500))
   assert.match(messageOf(e500), /using key \*\*\*/)
@@ -308,7 +252,7 @@ test(
   'an upstream error event mid-stream that echoes the deployment key reaches the client with the key replaced by ***',
   async (t) => {
     const url = await keyEchoingStreamer(t)
-    const gw = await gateway(t, oneModel(url))
+    const gw = await useGateway(t, oneModel(url))
 
     const stream = await chat(gw, { stream: true })
     const { text, err } = await drain(stream as never)
