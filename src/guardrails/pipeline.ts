@@ -78,6 +78,7 @@ export class CallGuards {
       caller: input.caller,
       requestMetadata: typeof metadata === 'object' && metadata !== null && !Array.isArray(metadata) ? (metadata as Record<string, unknown>) : {},
       ...(Array.isArray(input.body.tools) ? { tools: input.body.tools as unknown[] } : {}),
+      request: input.body,
       signal: input.signal,
     }
     this.sink = (d) => {
