@@ -253,6 +253,17 @@ function forUpstream(req: JsonObject): JsonObject {
   if ('metadata' in req && req.store !== true) {
     out ??= { ...req }
     delete out.metadata
+  } else if (isObject(req.metadata) && GATEWAY_FIELDS.some((f) => f in (req.metadata as JsonObject))) {
+    // Forwarded with `store`, it must not carry the gateway's own fields: they are
+    // not the upstream's business, and OpenAI rejects metadata values that are not
+    // strings (`metadata.guardrails: [..]` made the whole call a 400).
+    const metadata = { ...req.metadata }
+    for (const f of GATEWAY_FIELDS) delete metadata[f]
+    out = { ...(out ?? req), metadata }
   }
   return out ?? req
+}
+
+function isObject(v: unknown): v is JsonObject {
+  return typeof v === 'object' && v !== null && !Array.isArray(v)
 }

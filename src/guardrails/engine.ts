@@ -90,6 +90,9 @@ export async function guarded(
   const ac = new AbortController()
   const onAbort = (): void => ac.abort()
   call.signal.addEventListener('abort', onAbort, { once: true })
+  // 'abort' never fires for a signal that is already aborted: a call abandoned
+  // before this check started must still hand the guardrail an aborted signal.
+  if (call.signal.aborted) ac.abort()
   let timer: NodeJS.Timeout | undefined
   try {
     const timeout = new Promise<never>((_, reject) => {

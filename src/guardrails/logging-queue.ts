@@ -55,7 +55,16 @@ export class BoundedQueue {
     while (this.running < this.concurrency && this.jobs.length > 0) {
       const job = this.jobs.shift() as Job
       this.running++
-      job()
+      // A job that throws before returning its promise (a plain function typed
+      // as Job) must not throw out of push() into the request path, nor keep
+      // its worker slot forever: treat it as a failed job.
+      let run: Promise<void>
+      try {
+        run = job()
+      } catch (err) {
+        run = Promise.reject(err)
+      }
+      run
         .catch((err: unknown) => this.events.failed(err))
         .finally(() => {
           this.running--

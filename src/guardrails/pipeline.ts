@@ -115,17 +115,28 @@ export class CallGuards {
     if (specs.length === 0) return undefined
     const texts = extractRequestTexts(this.input.callType, this.input.body)
     // Each runs independently (they cannot rewrite), so all start at once.
-    return Promise.all(specs.map((s) => runChain([s], 'input', 'during_call', texts, this.call, this.sink))).then(
-      (results) => {
-        const block = results.find((r) => r.block)?.block
-        if (block) abortUpstream()
-        return block
-      },
-      (err: unknown) => {
-        abortUpstream()
-        throw err
-      },
-    )
+    // The first block (or fail-closed error) settles the result and aborts the
+    // upstream at once: waiting for every during_call guardrail first (as a
+    // Promise.all did) let one slow guardrail keep a blocked upstream call — and
+    // the client's 400 — waiting up to its timeout. The others still finish and
+    // record their decisions.
+    return new Promise<BlockInfo | undefined>((resolve, reject) => {
+      let pending = specs.length
+      for (const s of specs) {
+        runChain([s], 'input', 'during_call', texts, this.call, this.sink).then(
+          (r) => {
+            if (r.block) {
+              abortUpstream()
+              resolve(r.block)
+            } else if (--pending === 0) resolve(undefined)
+          },
+          (err: unknown) => {
+            abortUpstream()
+            reject(err)
+          },
+        )
+      }
+    })
   }
 
   /** post_call on a JSON answer: rewrites it in place, or returns a refusal, or throws a block. */
@@ -174,7 +185,9 @@ export class CallGuards {
   }
 
   refuseOrThrow(b: BlockInfo): Refusal {
-    if (b.spec.onBlock === 'refusal') return { text: b.spec.refusalMessage }
+    // Embeddings have no text answer to refuse with: their block is the 400 that
+    // names the guardrail (a refusal there became a 400 without the guardrail).
+    if (b.spec.onBlock === 'refusal' && this.input.callType !== 'embeddings') return { text: b.spec.refusalMessage }
     throw new GuardrailBlocked(b.spec.name, b.mode, b.reason, b.details)
   }
 }

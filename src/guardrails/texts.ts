@@ -26,6 +26,8 @@ function visitRequest(callType: CallType, body: JsonObject, visit: Visitor): voi
       const source = ROLE_SOURCE[String(m.role)] ?? 'user'
       visitContent(m, source, visit)
       for (const tc of asArray(m.tool_calls)) visitToolCall(tc, 'tool_call_arguments', visit)
+      // the legacy `functions` API: its arguments reach the model like tool-call ones and must not bypass the guardrails
+      visitToolCall({ function: m.function_call }, 'tool_call_arguments', visit)
     }
   } else if (callType === 'completion') {
     visitStrings(body, 'prompt', 'prompt', visit)
@@ -46,6 +48,7 @@ function visitResponse(callType: CallType, body: JsonObject, visit: Visitor): vo
     if (!isObject(m)) continue
     visitContent(m, 'completion', visit)
     for (const tc of asArray(m.tool_calls)) visitToolCall(tc, 'tool_call', visit)
+    visitToolCall({ function: m.function_call }, 'tool_call', visit) // legacy `functions` API
   }
 }
 

@@ -1,0 +1,153 @@
+// Shared scaffolding of the guardrail integration tests: configs built from
+// the fixture guardrails in test/fixtures/guardrails/, the request log line of
+// a call, Prometheus samples, raw SSE reads and polling.
+import assert from 'node:assert/strict'
+import { join } from 'node:path'
+import type { TestContext } from 'node:test'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { fileURLToPath } from 'node:url'
+import { startGateway, type TestGateway } from '../helpers/gateway.ts'
+import { startFakeOpenAI, type FakeOpenAI } from '../servers/fake-openai.ts'
+
+export const FIXTURES = fileURLToPath(new URL('../fixtures/guardrails/', import.meta.url))
+/** Absolute path of a fixture guardrail module. */
+export const fixture = (name: string): string => join(FIXTURES, `${name}.ts`)
+
+export type Mode = 'pre_call' | 'during_call' | 'post_call' | 'logging_only'
+
+/** A `guardrails:` entry: `guardrail: custom` with `module` = fixture `fixture`; every other key goes to litellm_params. */
+export interface GuardrailDef {
+  name: string
+  fixture: string
+  mode: Mode | Mode[]
+  [param: string]: unknown
+}
+
+/**
+ * A config (JSON is YAML) with model `gpt` on the fake upstream `upstream`
+ * (if given) and the built-in `echo` model, no retries, and `guardrails`.
+ */
+export function config(opts: { upstream?: string; guardrails: GuardrailDef[]; general?: Record<string, unknown> }): string {
+  const models: unknown[] = [{ model_name: 'echo', litellm_params: { model: 'echo/echo' } }]
+  if (opts.upstream) models.push({ model_name: 'gpt', litellm_params: { model: 'openai/gpt-upstream', api_base: opts.upstream, api_key: 'sk-deployment-secret' } })
+  return JSON.stringify(
+    {
+      model_list: models,
+      router_settings: { num_retries: 0 },
+      ...(opts.general ? { general_settings: opts.general } : {}),
+      guardrails: opts.guardrails.map(({ name, fixture: f, ...params }) => ({
+        guardrail_name: name,
+        litellm_params: { guardrail: 'custom', module: fixture(f), ...params },
+      })),
+    },
+    null,
+    2,
+  )
+}
+
+/** A fake upstream and a gateway on `yaml(fake.url)`, both closed when the test ends. */
+export async function setup(t: TestContext, yaml: (upstream: string) => string): Promise<{ fake: FakeOpenAI; gw: TestGateway }> {
+  const fake = await startFakeOpenAI({ name: 'fake' })
+  let gw: TestGateway
+  try {
+    gw = await startGateway(yaml(fake.url))
+  } catch (err) {
+    await fake.close()
+    throw err
+  }
+  t.after(async () => {
+    await gw.close()
+    await fake.close()
+  })
+  return { fake, gw }
+}
+
+/** Fails with `what` unless `p` settles within 10 s (a generous "it did happen" bound, not a timing assertion). */
+export async function within<T>(p: Promise<T>, what: string): Promise<T> {
+  const ac = new AbortController()
+  const timer = sleep(10_000, undefined, { signal: ac.signal }).then(() => assert.fail(`timed out waiting for ${what}`))
+  timer.catch(() => {})
+  try {
+    return await Promise.race([p, timer])
+  } finally {
+    ac.abort()
+  }
+}
+
+/** Polls `get` until `ok` holds (up to ~10 s), then returns its last value. */
+export async function eventually<T>(get: () => T, ok: (v: T) => boolean, what: string): Promise<T> {
+  for (let i = 0; i < 1000; i++) {
+    const v = get()
+    if (ok(v)) return v
+    await sleep(10)
+  }
+  return assert.fail(`timed out waiting for ${what}`)
+}
+
+export interface RequestLog {
+  reqId: string
+  status: number
+  msg: string
+  guardrails?: Array<{ name: string; mode: string; action: string; reason?: string; findings?: number; ms: number }>
+  [k: string]: unknown
+}
+
+/** The `request` log line of the call with request id `reqId` (waits for it: it is written when the answer ends). */
+export async function requestLog(gw: TestGateway, reqId: string | null): Promise<RequestLog> {
+  assert.ok(reqId, 'the answer has an x-request-id')
+  const find = (): RequestLog | undefined =>
+    gw.logs.map((l) => JSON.parse(l) as RequestLog).find((l) => l.msg === 'request' && l.reqId === reqId)
+  return (await eventually(find, (l) => l !== undefined, `the request log line of ${reqId}`)) as RequestLog
+}
+
+/** `name{labels} value` samples of the gateway's Prometheus text whose labels include `match`. */
+export async function samples(gw: TestGateway, name: string, match: Record<string, string> = {}): Promise<Array<{ labels: Record<string, string>; value: number }>> {
+  const text = await (await fetch(`${gw.url}/metrics`)).text()
+  const out: Array<{ labels: Record<string, string>; value: number }> = []
+  for (const line of text.split('\n')) {
+    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$/.exec(line)
+    if (!m || m[1] !== name) continue
+    const labels: Record<string, string> = {}
+    for (const [, k, v] of (m[2] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)) labels[k as string] = v as string
+    if (Object.entries(match).every(([k, v]) => labels[k] === v)) out.push({ labels, value: Number(m[3]) })
+  }
+  return out
+}
+
+/** The sum of the matching samples (0 when there are none). */
+export async function metric(gw: TestGateway, name: string, match: Record<string, string> = {}): Promise<number> {
+  return (await samples(gw, name, match)).reduce((a, s) => a + s.value, 0)
+}
+
+/** A raw POST of a JSON body to the gateway: status, headers and the whole body text. */
+export async function post(gw: TestGateway, path: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; headers: Headers; text: string; json: () => any }> {
+  const res = await fetch(gw.url + path, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) })
+  const text = await res.text()
+  return { status: res.status, headers: res.headers, text, json: () => JSON.parse(text) }
+}
+
+/** The `data:` payloads of a raw SSE body, in order ([DONE] included). */
+export function sseData(text: string): string[] {
+  return text
+    .split('\n\n')
+    .filter((b) => b.trim() !== '')
+    .map((b) => {
+      assert.match(b, /^data: /, `every event is a data line: ${JSON.stringify(b)}`)
+      return b.slice('data: '.length)
+    })
+}
+
+/** The comma-separated guardrail names of a header, as a list. */
+export const namesIn = (value: string | null): string[] => (value ?? '').split(',').filter(Boolean)
+
+/** Asserts no string in `pieces` ends with a non-empty prefix of `word` (case-insensitive) nor contains it. */
+export function assertNoLeak(pieces: string[], word: string, what: string): void {
+  const w = word.toLowerCase()
+  for (const p of pieces) {
+    const lp = p.toLowerCase()
+    assert.ok(!lp.includes(w), `${what}: a piece contains "${word}": ${JSON.stringify(p)}`)
+    for (let n = 1; n < w.length; n++) {
+      assert.ok(!lp.endsWith(w.slice(0, n)), `${what}: a piece ends with "${word.slice(0, n)}": ${JSON.stringify(p)}`)
+    }
+  }
+}
