@@ -23,8 +23,12 @@ export interface ChainResult {
   texts: GuardText[]
   /** set when a guardrail blocked; later guardrails did not run */
   block: BlockInfo | undefined
-  /** true when some guardrail rewrote a text */
+  /** true when some guardrail rewrote a text, set params or dropped a tool call */
   rewritten: boolean
+  /** request fields to set (pre_call), merged over the chain; null deletes */
+  params: Record<string, unknown> | undefined
+  /** indices of tool-call texts whose tool call is removed */
+  drop: ReadonlySet<number>
 }
 
 /** Receives every decision (for logs, metrics and the record of the call). */
@@ -43,16 +47,22 @@ export async function runChain(
 ): Promise<ChainResult> {
   let current = texts
   let rewritten = false
+  let params: Record<string, unknown> | undefined
+  const drop = new Set<number>()
   for (const spec of specs) {
-    const verdict = await check(spec, direction, mode, current, call, sink)
+    // later guardrails see the request as the earlier ones left it
+    const request = params ? { ...call.request, ...params } : call.request
+    const verdict = await check(spec, direction, mode, current, request === call.request ? call : { ...call, request }, sink)
     if (verdict.action === 'rewrite') {
       current = current.map((t, i) => (t.text === verdict.texts[i] ? t : { ...t, text: verdict.texts[i] as string }))
       rewritten = true
+      if (verdict.params) params = { ...params, ...verdict.params }
+      for (const i of verdict.drop ?? []) drop.add(i)
     } else if (verdict.action === 'block') {
-      return { texts: current, block: { spec, mode, reason: verdict.reason, details: verdict.details }, rewritten }
+      return { texts: current, block: { spec, mode, reason: verdict.reason, details: verdict.details }, rewritten, params, drop }
     }
   }
-  return { texts: current, block: undefined, rewritten }
+  return { texts: current, block: undefined, rewritten, params, drop }
 }
 
 /**
@@ -112,7 +122,8 @@ export async function guarded(
     const why = err instanceof TimeoutError ? `timed out after ${spec.timeoutMs / 1000}s` : err instanceof InvalidVerdict ? `invalid verdict: ${err.message}` : `error: ${errorText(err)}`
     const kind = err instanceof TimeoutError ? 'timeout' : err instanceof InvalidVerdict ? 'invalid_verdict' : 'error'
     const ms = performance.now() - started
-    if (spec.onError === 'allow') {
+    // logging_only can never block: a failure there is recorded for what it is
+    if (spec.onError === 'allow' || mode === 'logging_only') {
       sink({ guardrail: spec.name, mode, action: 'unevaluated', reason: why, error: kind, findings: 0, ms })
       return { action: 'allow' }
     }
@@ -152,7 +163,20 @@ export function validate(v: unknown, count: number): Verdict {
       const texts = verdict.texts
       if (!Array.isArray(texts) || !texts.every((t) => typeof t === 'string')) throw new InvalidVerdict('rewrite.texts must be an array of strings')
       if (texts.length !== count) throw new InvalidVerdict(`rewrite returned ${texts.length} texts for ${count}`)
-      return { action: 'rewrite', texts, findings: findingsOf(verdict), ...(typeof verdict.reason === 'string' ? { reason: verdict.reason } : {}) }
+      const params = verdict.params
+      if (params !== undefined && !isRecord(params)) throw new InvalidVerdict('rewrite.params must be an object')
+      const drop = verdict.drop
+      if (drop !== undefined && (!Array.isArray(drop) || !drop.every((i) => Number.isInteger(i) && i >= 0 && i < count))) {
+        throw new InvalidVerdict(`rewrite.drop must list text indices below ${count}`)
+      }
+      return {
+        action: 'rewrite',
+        texts,
+        findings: findingsOf(verdict),
+        ...(typeof verdict.reason === 'string' ? { reason: verdict.reason } : {}),
+        ...(params ? { params } : {}),
+        ...(drop && drop.length > 0 ? { drop: drop as number[] } : {}),
+      }
     }
     default:
       throw new InvalidVerdict(`unknown action ${JSON.stringify(verdict.action)}`)

@@ -103,6 +103,7 @@ export class CallGuards {
     const r = await runChain(specs, 'input', 'pre_call', extractRequestTexts(callType, body), this.call, this.sink)
     if (r.block) return this.refuseOrThrow(r.block)
     if (r.rewritten) applyRequestTexts(callType, body, r.texts)
+    if (r.params) setParams(body, r.params)
     return undefined
   }
 
@@ -146,7 +147,7 @@ export class CallGuards {
     const { callType } = this.input
     const r = await runChain(specs, 'output', 'post_call', extractResponseTexts(callType, answer), this.call, this.sink)
     if (r.block) return this.refuseOrThrow(r.block)
-    if (r.rewritten) applyResponseTexts(callType, answer, r.texts)
+    if (r.rewritten) applyResponseTexts(callType, answer, r.texts, r.drop)
     return undefined
   }
 
@@ -189,5 +190,14 @@ export class CallGuards {
     // names the guardrail (a refusal there became a 400 without the guardrail).
     if (b.spec.onBlock === 'refusal' && this.input.callType !== 'embeddings') return { text: b.spec.refusalMessage }
     throw new GuardrailBlocked(b.spec.name, b.mode, b.reason, b.details)
+  }
+}
+
+/** A pre_call guardrail's request fields (a clamped max_tokens, a filtered `tools`); null removes the field. */
+function setParams(body: JsonObject, params: Readonly<Record<string, unknown>>): void {
+  for (const [k, v] of Object.entries(params)) {
+    if (k === 'model' || k === 'messages' || k === 'stream') continue // the routing and the texts are not a guardrail's to swap
+    if (v === null) delete body[k]
+    else body[k] = v
   }
 }

@@ -30,8 +30,17 @@ export class GuardrailPolicy {
    * to the caller's key (server-side policy).
    */
   resolve(body: JsonObject, bound: readonly string[] = []): GuardrailSpec[] {
-    if (this.specs.length === 0 && !hasGuardrailFields(body)) return []
+    if (this.specs.length === 0 && bound.length === 0 && !hasGuardrailFields(body)) return []
     const metadata = isObject(body.metadata) ? body.metadata : {}
+    for (const name of bound) {
+      // a key bound to a guardrail this gateway does not have must not run without it
+      if (!this.byName.has(name)) {
+        throw new GatewayError(503, `guardrail "${name}" is bound to your key but is not configured on this gateway; refusing to run without it`, {
+          type: 'service_unavailable',
+          code: 'guardrail_unavailable',
+        })
+      }
+    }
     const mandatory = new Set([...this.defaults, ...bound])
     const requested = new Set<string>()
     for (const [where, value] of [['guardrails', body.guardrails], ['metadata.guardrails', metadata.guardrails]] as const) {

@@ -40,6 +40,8 @@ interface ChoiceState {
   fn: ToolCallState | undefined
   /** held length at which the next check runs */
   checkAt: number
+  /** a guardrail removed some of its tool calls */
+  droppedCalls: boolean
 }
 
 /** Checks are batched: a choice is checked once this much beyond the window has piled up. */
@@ -110,6 +112,14 @@ export async function* guardStream(events: AsyncIterable<JsonObject>, opts: Stre
         yield* blocked(r.block)
         return true
       }
+      for (const i of r.drop) {
+        // a tool call a guardrail removed (tool_permission rewrite) is never emitted
+        const o = owners[i]
+        if (!o?.tool) continue
+        for (const [k, t] of o.st.tools) if (t === o.tool) o.st.tools.delete(k)
+        if (o.st.fn === o.tool) o.st.fn = undefined
+        o.st.droppedCalls = true
+      }
       r.texts.forEach((t, i) => {
         const o = owners[i]
         if (!o) return
@@ -133,7 +143,8 @@ export async function* guardStream(events: AsyncIterable<JsonObject>, opts: Stre
       st.checkAt = st.held.length + STEP
       if (!final) continue
       if (callType === 'chat' && st.tools.size > 0) {
-        const tool_calls = [...st.tools.entries()].map(([index, t]) => ({ index, id: t.id, type: 'function', function: { name: t.name, arguments: t.args } }))
+        // numbered afresh: a removed call must not leave a gap clients would fill with an empty one
+        const tool_calls = [...st.tools.values()].map((t, index) => ({ index, id: t.id, type: 'function', function: { name: t.name, arguments: t.args } }))
         yield chunk({ index: st.index, delta: st.started ? { tool_calls } : { role: 'assistant', tool_calls }, finish_reason: null, logprobs: null })
         st.started = true
       }
@@ -143,7 +154,10 @@ export async function* guardStream(events: AsyncIterable<JsonObject>, opts: Stre
         yield chunk({ index: st.index, delta: st.started ? { function_call } : { role: 'assistant', function_call }, finish_reason: null, logprobs: null })
         st.started = true
       }
-      if (st.finish) yield finishChunk(st, st.finish)
+      if (st.finish) {
+        const nothingToCall = st.droppedCalls && st.tools.size === 0 && !st.fn
+        yield finishChunk(st, nothingToCall && (st.finish === 'tool_calls' || st.finish === 'function_call') ? 'stop' : st.finish)
+      }
     }
     return false
   }
@@ -201,7 +215,7 @@ export async function* guardStream(events: AsyncIterable<JsonObject>, opts: Stre
 }
 
 function newChoice(index: number, window: number): ChoiceState {
-  return { index, held: '', started: false, finish: null, tools: new Map(), fn: undefined, checkAt: window + STEP }
+  return { index, held: '', started: false, finish: null, tools: new Map(), fn: undefined, checkAt: window + STEP, droppedCalls: false }
 }
 
 function collectToolCalls(st: ChoiceState, deltas: JsonObject[]): void {

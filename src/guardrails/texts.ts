@@ -7,8 +7,11 @@ import type { GuardText, TextSource } from './types.ts'
 
 export type CallType = 'chat' | 'completion' | 'embeddings'
 
-/** Called for each non-empty text; returns a replacement, or undefined to keep it. */
-type Visitor = (text: string, source: TextSource, toolName?: string) => string | undefined
+/** Returned by a write-back visitor for a tool call that is removed whole. */
+const DROP = Symbol('drop')
+
+/** Called for each non-empty text; returns a replacement, undefined to keep it, or DROP (tool calls of answers). */
+type Visitor = (text: string, source: TextSource, toolName?: string) => string | undefined | typeof DROP
 
 const ROLE_SOURCE: Readonly<Record<string, TextSource>> = {
   system: 'system',
@@ -47,8 +50,22 @@ function visitResponse(callType: CallType, body: JsonObject, visit: Visitor): vo
     const m = c.message
     if (!isObject(m)) continue
     visitContent(m, 'completion', visit)
-    for (const tc of asArray(m.tool_calls)) visitToolCall(tc, 'tool_call', visit)
-    visitToolCall({ function: m.function_call }, 'tool_call', visit) // legacy `functions` API
+    const calls = asArray(m.tool_calls)
+    const kept = calls.filter((tc) => visitToolCall(tc, 'tool_call', visit) !== DROP)
+    let dropped = kept.length !== calls.length
+    if (dropped) {
+      if (kept.length > 0) m.tool_calls = kept
+      else delete m.tool_calls
+    }
+    // legacy `functions` API
+    if (visitToolCall({ function: m.function_call }, 'tool_call', visit) === DROP) {
+      delete m.function_call
+      dropped = true
+    }
+    if (dropped && m.tool_calls === undefined && m.function_call === undefined) {
+      // nothing left to call: the answer ends as a plain one
+      if (c.finish_reason === 'tool_calls' || c.finish_reason === 'function_call') c.finish_reason = 'stop'
+    }
   }
 }
 
@@ -62,17 +79,19 @@ function visitContent(m: JsonObject, source: TextSource, visit: Visitor): void {
   }
 }
 
-function visitToolCall(tc: unknown, source: TextSource, visit: Visitor): void {
-  if (!isObject(tc) || !isObject(tc.function)) return
+function visitToolCall(tc: unknown, source: TextSource, visit: Visitor): typeof DROP | undefined {
+  if (!isObject(tc) || !isObject(tc.function)) return undefined
   const name = typeof tc.function.name === 'string' ? tc.function.name : undefined
-  visitString(tc.function, 'arguments', source, visit, name)
+  return visitString(tc.function, 'arguments', source, visit, name)
 }
 
-function visitString(obj: JsonObject, key: string, source: TextSource, visit: Visitor, toolName?: string): void {
+function visitString(obj: JsonObject, key: string, source: TextSource, visit: Visitor, toolName?: string): typeof DROP | undefined {
   const v = obj[key]
-  if (typeof v !== 'string' || v === '') return
+  if (typeof v !== 'string' || v === '') return undefined
   const next = visit(v, source, toolName)
+  if (next === DROP) return DROP
   if (next !== undefined && next !== v) obj[key] = next
+  return undefined
 }
 
 /** A field that is a string or an array of strings (token arrays are not text). */
@@ -84,7 +103,7 @@ function visitStrings(obj: JsonObject, key: string, source: TextSource, visit: V
       const s: unknown = v[i]
       if (typeof s !== 'string' || s === '') continue
       const next = visit(s, source)
-      if (next !== undefined) v[i] = next
+      if (typeof next === 'string') v[i] = next
     }
   }
 }
@@ -98,9 +117,12 @@ function collect(walk: (visit: Visitor) => void): GuardText[] {
   return out
 }
 
-function apply(walk: (visit: Visitor) => void, texts: readonly GuardText[]): void {
+function apply(walk: (visit: Visitor) => void, texts: readonly GuardText[], drop?: ReadonlySet<number>): void {
   let i = 0
-  walk(() => texts[i++]?.text)
+  walk(() => {
+    const index = i++
+    return drop?.has(index) ? DROP : texts[index]?.text
+  })
   if (i !== texts.length) throw new Error(`text write-back visited ${i} texts but ${texts.length} were extracted`)
 }
 
@@ -114,8 +136,9 @@ export const applyRequestTexts = (callType: CallType, body: JsonObject, texts: r
 export const extractResponseTexts = (callType: CallType, body: JsonObject): GuardText[] =>
   collect((v) => visitResponse(callType, body, v))
 
-export const applyResponseTexts = (callType: CallType, body: JsonObject, texts: readonly GuardText[]): void =>
-  apply((v) => visitResponse(callType, body, v), texts)
+/** Writes answer texts back in place; `drop` removes those tool calls (by text index) whole. */
+export const applyResponseTexts = (callType: CallType, body: JsonObject, texts: readonly GuardText[], drop?: ReadonlySet<number>): void =>
+  apply((v) => visitResponse(callType, body, v), texts, drop)
 
 function asArray(v: unknown): unknown[] {
   return Array.isArray(v) ? v : []

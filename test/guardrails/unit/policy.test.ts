@@ -114,6 +114,12 @@ describe('GuardrailPolicy.resolve', () => {
     assert.deepEqual(names({ opted_out_global_guardrails: ['opt-b'] }), ['pii', 'injection'])
   })
 
+  test('a key bound to a guardrail this gateway does not have fails closed (503), never runs without it', () => {
+    fails({}, 503, /"gone" is bound to your key but is not configured/, ['gone'])
+    const empty = new GuardrailPolicy([])
+    assert.throws(() => empty.resolve({ model: 'm' }, ['gone']), (e: unknown) => (e as { status?: number }).status === 503)
+  })
+
   test('with no default_on guardrail only the requested and bound ones run', () => {
     const p = new GuardrailPolicy([spec({ name: 'a' }), spec({ name: 'b' }), spec({ name: 'c' })])
     assert.deepEqual(

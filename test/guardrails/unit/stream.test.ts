@@ -401,6 +401,29 @@ describe('guardStream: structure', () => {
     assert.deepEqual(r.chunks, [])
   })
 
+  test('(e) a rewrite that drops a tool call (tool_permission) never emits it; the rest are renumbered, and with none left the finish is stop', async () => {
+    const dropper = (name: string): Guardrail => ({
+      name: 'dropper',
+      async checkOutput(ts: GuardText[]): Promise<Verdict> {
+        const drop = ts.filter((t) => t.source === 'tool_call' && t.toolName === name).map((t) => t.index)
+        return drop.length ? { action: 'rewrite', texts: ts.map((t) => t.text), drop } : { action: 'allow' }
+      },
+    })
+    const two = [
+      chatChunk({ delta: { role: 'assistant', tool_calls: [{ index: 0, id: 'call_a', type: 'function', function: { name: 'shell', arguments: '{"cmd":"rm"}' } }] } }),
+      chatChunk({ delta: { tool_calls: [{ index: 1, id: 'call_b', type: 'function', function: { name: 'lookup', arguments: '{"q":1}' } }] } }),
+      chatChunk({ delta: {}, finish_reason: 'tool_calls' }),
+    ]
+    const r = await run(two, [spec(dropper('shell'))], 16)
+    assert.equal(r.error, undefined)
+    const calls = r.chunks.flatMap((c) => c.choices[0].delta?.tool_calls ?? [])
+    assert.deepEqual(calls, [{ index: 0, id: 'call_b', type: 'function', function: { name: 'lookup', arguments: '{"q":1}' } }])
+    assert.equal(r.chunks.at(-1)!.choices[0].finish_reason, 'tool_calls')
+    const only = await run(two.slice(0, 1).concat(two.slice(2)), [spec(dropper('shell'))], 16)
+    assert.deepEqual(only.chunks.flatMap((c) => c.choices[0].delta?.tool_calls ?? []), [])
+    assert.equal(only.chunks.at(-1)!.choices[0].finish_reason, 'stop')
+  })
+
   test('(e) a legacy function_call (functions API) is reassembled, checked and emitted once, not dropped', async () => {
     const seen: GuardText[][] = []
     const chunks = [
