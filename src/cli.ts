@@ -81,7 +81,10 @@ async function check(file: string | undefined): Promise<number> {
     const { config, warnings, lineOf } = await loadConfigFile(file)
     printWarnings(warnings)
     // guardrails are built too: a custom module that does not load is an error here, not at start
-    const specs = await buildGuardrails(config, lineOf)
+    const guardrailWarnings: ConfigIssue[] = []
+    const specs = await buildGuardrails(config, lineOf, guardrailWarnings)
+    printWarnings(guardrailWarnings)
+    warnings.push(...guardrailWarnings)
     await Promise.allSettled(specs.map((s) => s.guardrail.close?.()))
     const groups = new Set(config.deployments.map((d) => d.modelName)).size
     process.stdout.write(

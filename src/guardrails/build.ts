@@ -25,7 +25,7 @@ export const COMMON_KEYS = new Set(['guardrail', 'mode', 'default_on', ...Object
 
 type LineOf = (path: (string | number)[]) => number | undefined
 
-export async function buildGuardrails(config: GatewayConfig, lineOf: LineOf = () => undefined): Promise<GuardrailSpec[]> {
+export async function buildGuardrails(config: GatewayConfig, lineOf: LineOf = () => undefined, warnings: ConfigIssue[] = []): Promise<GuardrailSpec[]> {
   const issues: ConfigIssue[] = []
   const issue = (path: (string | number)[], message: string): void => {
     issues.push({ path: formatPath(path), message, line: lineOf(path) })
@@ -49,7 +49,10 @@ export async function buildGuardrails(config: GatewayConfig, lineOf: LineOf = ()
     }
     const c = common.data
     try {
-      const guardrail = await factory(p, { name: entry.guardrail_name, configDir: config.dir })
+      const warn = (key: string, message: string): void => {
+        warnings.push({ path: formatPath([...base, key]), message, line: lineOf([...base, key]) })
+      }
+      const guardrail = await factory(p, { name: entry.guardrail_name, configDir: config.dir, warn })
       specs.push({
         name: entry.guardrail_name,
         type: p.guardrail,

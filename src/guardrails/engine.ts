@@ -120,7 +120,9 @@ export async function guarded(
     return verdict
   } catch (err) {
     const why = err instanceof TimeoutError ? `timed out after ${spec.timeoutMs / 1000}s` : err instanceof InvalidVerdict ? `invalid verdict: ${err.message}` : `error: ${errorText(err)}`
-    const kind = err instanceof TimeoutError ? 'timeout' : err instanceof InvalidVerdict ? 'invalid_verdict' : 'error'
+    // external services name their failures (connect, http_status, invalid_json, circuit_open…)
+    const named = (err as { kind?: unknown } | null)?.kind
+    const kind = err instanceof TimeoutError ? 'timeout' : err instanceof InvalidVerdict ? 'invalid_verdict' : typeof named === 'string' ? named : 'error'
     const ms = performance.now() - started
     // logging_only can never block: a failure there is recorded for what it is
     if (spec.onError === 'allow' || mode === 'logging_only') {

@@ -8,6 +8,8 @@ export interface FactoryContext {
   name: string
   /** the config file's folder: relative module and word-list paths resolve against it */
   configDir: string
+  /** a start-up warning about a param (printed by `check` and `serve`), for what works but is risky */
+  warn?: (key: string, message: string) => void
 }
 
 export type GuardrailFactory = (params: Readonly<Record<string, unknown>>, ctx: FactoryContext) => Guardrail | Promise<Guardrail>

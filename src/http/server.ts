@@ -3,7 +3,7 @@
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
 import { randomUUID } from 'node:crypto'
 import { Authenticator } from '../auth/master-key.ts'
-import type { GatewayConfig } from '../config/load.ts'
+import type { ConfigIssue, GatewayConfig } from '../config/load.ts'
 import { Gateway, type CallTrace } from '../gateway/gateway.ts'
 import { buildGuardrails } from '../guardrails/build.ts'
 import { BoundedQueue } from '../guardrails/logging-queue.ts'
@@ -75,7 +75,9 @@ const REQUEST_ID = /^[A-Za-z0-9._:\-]{1,128}$/
 export async function createServer(config: GatewayConfig, opts: ServerOptions = {}): Promise<PortcullisServer> {
   const logger = opts.logger ?? createLogger()
   const metrics = new Metrics()
-  const specs = await buildGuardrails(config, opts.lineOf)
+  const guardrailWarnings: ConfigIssue[] = []
+  const specs = await buildGuardrails(config, opts.lineOf, guardrailWarnings)
+  for (const w of guardrailWarnings) logger.warn({ path: w.path, line: w.line }, w.message)
   const queue = new BoundedQueue(config.general.guardrailQueueSize, 4, {
     dropped: () => {
       metrics.guardrailQueueDropped.inc()
