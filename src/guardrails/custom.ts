@@ -22,7 +22,7 @@ export async function loadCustomGuardrail(params: Readonly<Record<string, unknow
   let instance: unknown = exported
   if (typeof exported === 'function') {
     try {
-      instance = await (exported as (p: Readonly<Record<string, unknown>>) => unknown)(params)
+      instance = await (exported as (p: Readonly<Record<string, unknown>>, c: FactoryContext) => unknown)(params, ctx)
     } catch (err) {
       throw new ParamError('module', `the factory exported by ${file} threw: ${(err as Error).message}`)
     }

@@ -13,6 +13,7 @@ export class Metrics {
   readonly guardrailLatency: Histogram<'guardrail' | 'mode'>
   readonly guardrailErrors: Counter<'guardrail' | 'mode' | 'kind'>
   readonly guardrailQueueDropped: Counter
+  readonly journalFlushFailures: Counter
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'portcullis_' })
@@ -51,10 +52,11 @@ export class Metrics {
     })
     this.guardrailErrors = new Counter({
       name: 'guardrail_errors_total',
-      help: 'Guardrails that could not decide, by kind (timeout, error, invalid_verdict)',
+      help: 'Guardrails that could not decide, by kind (timeout, error, invalid_verdict; services: connect, http_status, content_type, invalid_json, invalid_shape, circuit_open)',
       labelNames: ['guardrail', 'mode', 'kind'],
       registers: [this.registry],
     })
+    this.journalFlushFailures = new Counter({ name: 'portcullis_journal_flush_failures_total', help: 'Failed attempts to write journal batches to the database', registers: [this.registry] })
     this.guardrailQueueDropped = new Counter({
       name: 'guardrail_logging_queue_dropped_total',
       help: 'logging_only checks dropped because their queue was full',
