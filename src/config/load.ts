@@ -53,6 +53,8 @@ export interface GeneralConfig {
   upstreamMaxConnections: number
   guardrailStreamWindow: number
   guardrailQueueSize: number
+  storePrompts: boolean
+  journalMaxBytes: number
 }
 
 export interface GatewayConfig {
@@ -197,10 +199,6 @@ function resolveConfig(
   addFallbacks(ls.fallbacks, 'litellm_settings')
   addFallbacks(rs.fallbacks, 'router_settings')
 
-  if (gs.database_url !== undefined) {
-    warnings.push(issue(['general_settings', 'database_url'], 'not used yet: this version keeps no records or virtual keys'))
-  }
-
   let strategy: RoutingStrategy = 'simple-shuffle'
   if (rs.routing_strategy === 'least-busy' || rs.routing_strategy === 'simple-shuffle') strategy = rs.routing_strategy
   else if (rs.routing_strategy !== undefined) {
@@ -228,6 +226,8 @@ function resolveConfig(
       upstreamMaxConnections: gs.upstream_max_connections ?? 256,
       guardrailStreamWindow: gs.guardrail_stream_window ?? 256,
       guardrailQueueSize: gs.guardrail_queue_size ?? 1000,
+      storePrompts: gs.store_prompts ?? false,
+      journalMaxBytes: Math.round((gs.journal_max_mb ?? 512) * 1024 * 1024),
     },
     guardrails: c.guardrails ?? [],
   }

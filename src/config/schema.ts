@@ -83,6 +83,10 @@ export const GeneralSettingsSchema = z.object({
   guardrail_stream_window: num.pipe(z.number().int().min(16).max(65536)).optional(),
   /** Portcullis: logging_only checks that may wait; more are dropped and counted */
   guardrail_queue_size: num.pipe(z.number().int().positive()).optional(),
+  /** keep prompts and answers in the call records (off by default) */
+  store_prompts: bool.optional(),
+  /** Portcullis: records that may wait for the database, in MB; past it new calls get 503 */
+  journal_max_mb: positive.optional(),
 })
 
 export const ConfigSchema = z.object({

@@ -14,6 +14,7 @@ import type { ProviderKind } from '../providers/registry.ts'
 import type { ChatRequest, CompletionRequest, Deployment, EmbeddingRequest, JsonObject, Provider } from '../providers/types.ts'
 import type { Router } from '../router/router.ts'
 import type { Metrics } from '../telemetry/metrics.ts'
+import { countTokens } from '../providers/tokens.ts'
 import { primeStream } from './prime-stream.ts'
 import { validateChat, validateCompletion, validateEmbedding } from './validate.ts'
 
@@ -21,6 +22,12 @@ import { validateChat, validateCompletion, validateEmbedding } from './validate.
 export interface CallTrace {
   guardrails: string[]
   decisions: Decision[]
+  /** tokens of the call: the upstream's usage, or counted when a stream reports none */
+  usage: { prompt: number; completion: number } | undefined
+  /** usage × the deployment's per-token costs */
+  spend: number
+  /** what the client got (JSON body, or the streamed texts), kept only if store_prompts is on */
+  answer: unknown
 }
 
 export interface CallContext {
@@ -50,7 +57,7 @@ export type GatewayResult =
 type Upstream = (p: Provider, d: Deployment, body: JsonObject, opts: { signal: AbortSignal }) => Promise<JsonObject | AsyncIterable<JsonObject>>
 
 /** Request fields that are the gateway's own and never reach an upstream. */
-const GATEWAY_FIELDS = ['guardrails', 'disable_global_guardrails', 'opted_out_global_guardrails'] as const
+const GATEWAY_FIELDS = ['guardrails', 'disable_global_guardrails', 'opted_out_global_guardrails', 'hlido_slugs'] as const
 
 export class Gateway {
   private readonly router: Router
@@ -152,18 +159,24 @@ export class Gateway {
     if (!stream) {
       routed.release()
       let body = routed.result as JsonObject
+      account(ctx.trace, routed.deployment, body.usage)
       const refusal = await guards.postCall(body)
       if (refusal) body = refuseAnswer(callType, body, refusal.text)
       if (guards.hasLoggingOnly) guards.logAfter(guards.responseTexts(body))
+      ctx.trace.answer = body
       return { ...base, kind: 'json', body }
     }
     // 4. post_call on a stream, then 5. logging_only once it is delivered
     const events = guards.guardStream(routed.result as AsyncIterable<JsonObject>)
-    return { ...base, kind: 'stream', events: delivered(events, guards, routed.release) }
+    const clientWantsUsage = (req.stream_options as { include_usage?: boolean } | undefined)?.include_usage === true
+    const requestTexts = (): string[] => guards.requestTexts().map((t) => t.text)
+    return { ...base, kind: 'stream', events: delivered(events, guards, routed.release, { trace: ctx.trace, deployment: routed.deployment, clientWantsUsage, requestTexts }) }
   }
 
   private async route(req: JsonObject & { model: string }, signal: AbortSignal, stream: boolean, upstream: Upstream) {
-    const upstreamBody = forUpstream(req)
+    let upstreamBody = forUpstream(req)
+    // spend needs the tokens of every stream: ask for usage; `delivered` hides it from clients that did not
+    if (stream) upstreamBody = { ...upstreamBody, stream_options: { ...(upstreamBody.stream_options as JsonObject | undefined), include_usage: true } }
     return this.router.route(req.model, signal, async (d) => {
       const provider = this.providers[d.provider as ProviderKind]
       if (!provider) throw new GatewayError(500, `no provider for ${d.provider}`)
@@ -194,30 +207,59 @@ export class Gateway {
   }
 }
 
-/** Passes a stream through; at its end frees the deployment slot and queues logging_only checks of what was delivered. */
-async function* delivered(events: AsyncIterable<JsonObject>, guards: CallGuards, release: () => void): AsyncGenerator<JsonObject> {
-  const collect = guards.hasLoggingOnly
+interface Accounting {
+  trace: CallTrace
+  deployment: Deployment
+  clientWantsUsage: boolean
+  requestTexts: () => string[]
+}
+
+/**
+ * Passes a stream through. It takes the upstream's usage chunk for the call's
+ * accounting (forwarding it only to clients that asked), counts tokens itself
+ * when there was none, and at the end frees the deployment slot and queues
+ * logging_only checks of what was delivered.
+ */
+async function* delivered(events: AsyncIterable<JsonObject>, guards: CallGuards, release: () => void, acct: Accounting): AsyncGenerator<JsonObject> {
   const texts = new Map<number, string>()
   let complete = false
   try {
     for await (const ev of events) {
-      if (collect) {
-        for (const c of (Array.isArray(ev.choices) ? ev.choices : []) as JsonObject[]) {
-          const delta = c.delta as JsonObject | undefined
-          const piece = typeof delta?.content === 'string' ? delta.content : typeof c.text === 'string' ? c.text : ''
-          if (piece) texts.set(Number(c.index ?? 0), (texts.get(Number(c.index ?? 0)) ?? '') + piece)
-        }
+      if (ev.usage && Array.isArray(ev.choices) && ev.choices.length === 0) {
+        account(acct.trace, acct.deployment, ev.usage)
+        if (acct.clientWantsUsage) yield ev
+        continue
+      }
+      for (const c of (Array.isArray(ev.choices) ? ev.choices : []) as JsonObject[]) {
+        const delta = c.delta as JsonObject | undefined
+        const piece = typeof delta?.content === 'string' ? delta.content : typeof c.text === 'string' ? c.text : ''
+        if (piece) texts.set(Number(c.index ?? 0), (texts.get(Number(c.index ?? 0)) ?? '') + piece)
       }
       yield ev
     }
     complete = true
+    acct.trace.answer = [...texts.values()]
+    if (!acct.trace.usage) {
+      const [prompt, completion] = await Promise.all([countTokens(acct.requestTexts()), countTokens([...texts.values()])])
+      account(acct.trace, acct.deployment, { prompt_tokens: prompt, completion_tokens: completion })
+    }
   } finally {
     release()
-    if (collect && complete) {
+    if (guards.hasLoggingOnly && complete) {
       const list: GuardText[] = [...texts.values()].map((text, index) => ({ index, text, source: 'completion' }))
       guards.logAfter(list)
     }
   }
+}
+
+/** Records a call's tokens and what they cost at the deployment's prices. */
+function account(trace: CallTrace, d: Deployment, usage: unknown): void {
+  if (typeof usage !== 'object' || usage === null) return
+  const u = usage as { prompt_tokens?: unknown; completion_tokens?: unknown }
+  const prompt = typeof u.prompt_tokens === 'number' ? u.prompt_tokens : 0
+  const completion = typeof u.completion_tokens === 'number' ? u.completion_tokens : 0
+  trace.usage = { prompt, completion }
+  trace.spend = prompt * d.inputCostPerToken + completion * d.outputCostPerToken
 }
 
 /** An upstream answer nobody will read: close its stream so the socket is freed. */

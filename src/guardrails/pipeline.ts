@@ -181,6 +181,11 @@ export class CallGuards {
     return this.specs.some((s) => s.modes.has('logging_only'))
   }
 
+  /** the request's texts as the upstream got them (after pre_call rewrites) */
+  requestTexts(): GuardText[] {
+    return extractRequestTexts(this.input.callType, this.input.body)
+  }
+
   responseTexts(answer: JsonObject): GuardText[] {
     return extractResponseTexts(this.input.callType, answer)
   }

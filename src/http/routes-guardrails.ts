@@ -11,7 +11,9 @@ import { newRequestState, type PortcullisServer } from './server.ts'
 export function registerGuardrailRoutes(app: FastifyInstance, server: PortcullisServer, policy: GuardrailPolicy): void {
   const begin = (route: string) => async (request: FastifyRequest): Promise<void> => {
     request.portcullis = newRequestState(route)
-    server.auth.authenticate(request.headers)
+    const caller = await server.auth.authenticate(request.headers)
+    request.portcullis.caller = caller
+    server.auth.requireAdmin(caller)
   }
 
   app.get('/guardrails/list', { onRequest: begin('guardrails_list') }, async (): Promise<JsonObject> => ({

@@ -4,7 +4,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { CallContext, GatewayResult } from '../gateway/gateway.ts'
 import { GatewayError } from '../errors.ts'
 import type { JsonObject } from '../providers/types.ts'
-import { errorBody } from './errors.ts'
+import { toGatewayError } from './errors.ts'
 import { guardrailHeaders, newRequestState, type FinishFn, type PortcullisServer } from './server.ts'
 import { SSE_HEADERS, writeSse } from './sse.ts'
 
@@ -22,7 +22,7 @@ export function registerOpenAIRoutes(app: FastifyInstance, server: PortcullisSer
     (route: string) =>
     async (request: FastifyRequest): Promise<void> => {
       request.portcullis = newRequestState(route)
-      auth.authenticate(request.headers)
+      request.portcullis.caller = await auth.authenticate(request.headers)
     }
 
   const handle = (route: string, call: Call) => async (request: FastifyRequest, reply: FastifyReply): Promise<JsonObject | undefined> => {
@@ -30,7 +30,28 @@ export function registerOpenAIRoutes(app: FastifyInstance, server: PortcullisSer
     const state = request.portcullis ?? newRequestState(route)
     state.model = gateway.modelLabel(body?.model)
     state.stream = body?.stream === true
+    state.body = body
     request.portcullis = state
+
+    // records that could not be kept would be lost: refuse new calls while the journal is over its bound
+    if (server.storage?.journal.full) {
+      throw new GatewayError(503, 'the gateway is refusing new calls: its record journal is full while the database is unreachable', {
+        code: 'records_backlog',
+        headers: { 'retry-after': '5' },
+      })
+    }
+    // the key's policy: its models, its rate limits and budget, its guardrails and trusted metadata
+    const key = state.caller?.kind === 'key' ? state.caller.key : undefined
+    if (key) {
+      if (key.models.length > 0 && typeof body?.model === 'string' && !key.models.includes(body.model)) {
+        throw new GatewayError(403, `this key may not use model "${body.model}" (allowed: ${key.models.join(', ')})`, {
+          type: 'permission_error',
+          code: 'model_not_allowed',
+          param: 'model',
+        })
+      }
+      await server.limits.admit(key)
+    }
 
     // A client that goes away cancels the upstream call.
     const ac = new AbortController()
@@ -39,12 +60,20 @@ export function registerOpenAIRoutes(app: FastifyInstance, server: PortcullisSer
       if (!res.writableFinished) ac.abort()
     })
 
-    const result = await call(body, { requestId: request.id, signal: ac.signal, trace: state.trace })
+    const result = await call(body, {
+      requestId: request.id,
+      signal: ac.signal,
+      trace: state.trace,
+      ...(key ? { boundGuardrails: key.guardrails, caller: { key_hash: key.hash, key_alias: key.alias, team_id: key.teamId, metadata: key.metadata } } : {}),
+    })
     state.deployment = result.deployment?.id
     state.attempts = result.attempts
     reply.headers(result.headers)
     reply.headers(guardrailHeaders(state.trace))
-    if (result.kind === 'json') return result.body
+    if (result.kind === 'json') {
+      server.record(request, 200)
+      return result.body
+    }
 
     // Pull the first event before any byte is sent: a failure up to here is
     // still answered as a plain error with its status.
@@ -58,26 +87,46 @@ export function registerOpenAIRoutes(app: FastifyInstance, server: PortcullisSer
     }
     reply.hijack()
     res.writeHead(200, { ...(reply.getHeaders() as OutgoingHttpHeaders), ...SSE_HEADERS })
-    const end = await writeSse(res, first, events, (err) => errorBody(err, maxBytes))
+    const end = await writeSse(
+      res,
+      first,
+      events,
+      (err) => {
+        const ge = toGatewayError(err, maxBytes)
+        return { status: ge.status, body: ge.toBody() }
+      },
+      (status) => server.record(request, status),
+    )
     if (end.outcome === 'error') server.logger.warn({ reqId: request.id, error: end.error.error.message }, 'stream ended with an error')
     // A finished stream is recorded by the onResponse hook; a client that left
     // never lets the response finish, so it is recorded here.
     if (end.outcome === 'client_closed') {
+      try {
+        server.record(request, 499)
+      } catch {
+        // the client is gone; the failure to record was logged
+      }
       finish(request, 499, end.outcome)
       request.portcullis = null
     }
     return undefined
   }
 
-  const models = async (): Promise<JsonObject> => {
+  /** the models the caller may use: a key's list, else all */
+  const visible = (request: FastifyRequest): string[] => {
+    const caller = request.portcullis?.caller
+    const all = gateway.modelNames()
+    return caller?.kind === 'key' && caller.key.models.length > 0 ? all.filter((m) => caller.key.models.includes(m)) : all
+  }
+  const models = async (request: FastifyRequest): Promise<JsonObject> => {
     return {
       object: 'list',
-      data: gateway.modelNames().map((id) => ({ id, object: 'model', created: started, owned_by: 'portcullis' })),
+      data: visible(request).map((id) => ({ id, object: 'model', created: started, owned_by: 'portcullis' })),
     }
   }
   const model = async (request: FastifyRequest<{ Params: { model: string } }>): Promise<JsonObject> => {
     const id = request.params.model
-    if (!gateway.modelNames().includes(id)) {
+    if (!visible(request).includes(id)) {
       throw new GatewayError(404, `model "${id}" is not served by this gateway`, { code: 'model_not_found', param: 'model' })
     }
     return { id, object: 'model', created: started, owned_by: 'portcullis' }

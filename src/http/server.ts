@@ -2,7 +2,7 @@
 // error shape, metrics, and a graceful shutdown that lets streams finish.
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
 import { randomUUID } from 'node:crypto'
-import { Authenticator } from '../auth/master-key.ts'
+import { Authenticator, type Caller } from '../auth/master-key.ts'
 import type { ConfigIssue, GatewayConfig } from '../config/load.ts'
 import { Gateway, type CallTrace } from '../gateway/gateway.ts'
 import { buildGuardrails } from '../guardrails/build.ts'
@@ -21,6 +21,13 @@ import { Metrics } from '../telemetry/metrics.ts'
 import { toGatewayError } from './errors.ts'
 import { registerOpenAIRoutes } from './routes-openai.ts'
 import { registerOpsRoutes } from './routes-ops.ts'
+import { registerKeyRoutes } from './routes-keys.ts'
+import { recordCall } from './record-call.ts'
+import { KeyStore } from '../auth/keys.ts'
+import { KeyLimits } from '../limits/key-limits.ts'
+import { LocalCounters } from '../limits/counters.ts'
+import { Storage } from '../store/storage.ts'
+import { Gauge } from 'prom-client'
 import { registerGuardrailRoutes } from './routes-guardrails.ts'
 
 export interface RequestState {
@@ -30,12 +37,32 @@ export interface RequestState {
   attempts: number
   stream: boolean
   started: number
+  /** wall-clock start, for the record */
+  startedAt: number
   /** guardrails that ran and their decisions, filled in by the gateway */
   trace: CallTrace
+  /** set by authentication */
+  caller: Caller | undefined
+  /** the validated request body, for the record when store_prompts is on */
+  body: unknown
+  /** the call's record was appended (exactly once) */
+  recorded: boolean
 }
 
 export function newRequestState(route: string): RequestState {
-  return { route, model: 'unknown', deployment: undefined, attempts: 0, stream: false, started: performance.now(), trace: { guardrails: [], decisions: [] } }
+  return {
+    route,
+    model: 'unknown',
+    deployment: undefined,
+    attempts: 0,
+    stream: false,
+    started: performance.now(),
+    startedAt: Date.now(),
+    trace: { guardrails: [], decisions: [], usage: undefined, spend: 0, answer: undefined },
+    caller: undefined,
+    body: undefined,
+    recorded: false,
+  }
 }
 
 /** Names every guardrail that ran, whatever its mode, under our name and LiteLLM's. */
@@ -53,6 +80,8 @@ declare module 'fastify' {
 
 export interface ServerOptions {
   logger?: Logger
+  /** where records and keys live; `false` runs without storage (no records, no virtual keys — for tests) */
+  storage?: { dataDir: string } | false
   /** YAML line of a config path, for guardrail set-up errors */
   lineOf?: (path: (string | number)[]) => number | undefined
 }
@@ -63,6 +92,11 @@ export interface PortcullisServer {
   metrics: Metrics
   logger: Logger
   auth: Authenticator
+  keys: KeyStore | undefined
+  storage: Storage | undefined
+  limits: KeyLimits
+  /** appends the call's record (once), before its answer completes */
+  record(request: FastifyRequest, status: number): void
   /** true once shutdown began: readiness answers 503 */
   readonly closing: boolean
   listen(host: string, port: number): Promise<string>
@@ -110,9 +144,44 @@ export async function createServer(config: GatewayConfig, opts: ServerOptions = 
     metrics,
     guardrails,
   })
-  // echo counts tokens; load the encoding now rather than on the first call
-  if (config.deployments.some((d) => d.provider === 'echo')) void tokenizer()
-  const auth = new Authenticator(config.general.masterKey)
+  // echo and streams without usage count tokens; load the encoding now rather than on the first call
+  void tokenizer()
+
+  // Storage: records through the journal, virtual keys. Off only when the embedding program says so (tests).
+  const limits = new KeyLimits(new LocalCounters())
+  let keys: KeyStore | undefined
+  let storage: Storage | undefined
+  if (opts.storage !== false) {
+    const dataDir = opts.storage?.dataDir ?? process.env.PORTCULLIS_DATA_DIR ?? './.portcullis'
+    storage = new Storage({
+      databaseUrl: config.general.databaseUrl ?? process.env.DATABASE_URL,
+      dataDir,
+      journalMaxBytes: config.general.journalMaxBytes,
+      logger,
+      onCommitted: (batch) => {
+        for (const r of batch) {
+          if (!r.key_hash) continue
+          limits.committed(r.key_hash, r.spend)
+          // reloaded with the committed spend on its next use
+          keys?.evict(r.key_hash)
+        }
+      },
+      onFlushError: () => metrics.journalFlushFailures.inc(),
+    })
+    const db = storage.db.bind(storage)
+    keys = new KeyStore(db, 60_000)
+    const journal = storage.journal
+    new Gauge({
+      name: 'portcullis_journal_pending_records',
+      help: 'Call records in the journal, not yet in the database',
+      registers: [metrics.registry],
+      collect() {
+        this.set(journal.size.records)
+      },
+    })
+  }
+  const auth = new Authenticator(config.general.masterKey, keys)
+  const recorder = { storage, limits, storePrompts: config.general.storePrompts, logger }
   const maxBytes = config.general.maxRequestBytes
 
   const app = Fastify({
@@ -179,7 +248,16 @@ export async function createServer(config: GatewayConfig, opts: ServerOptions = 
       return
     }
     if (ge.headers) reply.headers(ge.headers)
-    if (request.portcullis) reply.headers(guardrailHeaders(request.portcullis.trace))
+    if (request.portcullis) {
+      reply.headers(guardrailHeaders(request.portcullis.trace))
+      try {
+        recordCall(recorder, request, ge.status)
+      } catch (recordErr) {
+        const re = toGatewayError(recordErr, maxBytes)
+        reply.code(re.status).send(re.toBody())
+        return
+      }
+    }
     reply.code(ge.status).send(ge.toBody())
   })
   app.setNotFoundHandler((request, reply) => {
@@ -198,6 +276,10 @@ export async function createServer(config: GatewayConfig, opts: ServerOptions = 
     metrics,
     logger,
     auth,
+    keys,
+    storage,
+    limits,
+    record: (request, status) => recordCall(recorder, request, status),
     get closing() {
       return closing
     },
@@ -227,12 +309,15 @@ export async function createServer(config: GatewayConfig, opts: ServerOptions = 
         if (!(await queue.drain(deadlineMs))) logger.warn({ pending: queue.size }, 'logging_only checks left undone at shutdown')
         await Promise.allSettled(specs.map((s) => s.guardrail.close?.()))
         await client.close()
+        // every answered call's record reaches the database (or stays in the journal for the next start)
+        await storage?.close(deadlineMs)
       }
     },
   }
 
   registerOpsRoutes(app, server)
   registerGuardrailRoutes(app, server, guardrails.policy)
+  registerKeyRoutes(app, server, guardrails.policy)
   registerOpenAIRoutes(app, server, finish)
   return server
 }
@@ -244,6 +329,7 @@ export function logDecision(d: Decision): Record<string, unknown> {
     mode: d.mode,
     action: d.action,
     ...(d.reason ? { reason: d.reason } : {}),
+    ...(d.error ? { error: d.error } : {}),
     ...(d.findings ? { findings: d.findings } : {}),
     ms: Math.round(d.ms * 100) / 100,
   }

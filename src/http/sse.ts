@@ -25,7 +25,9 @@ export async function writeSse(
   res: ServerResponse,
   first: IteratorResult<JsonObject>,
   events: AsyncIterator<JsonObject>,
-  toError: (err: unknown) => ErrorBody,
+  toError: (err: unknown) => { status: number; body: ErrorBody },
+  /** runs just before the last bytes are written (the call's record is appended here) */
+  beforeEnd: (status: number) => void,
 ): Promise<StreamEnd> {
   try {
     for (let next = first; !next.done; next = await events.next()) {
@@ -35,13 +37,15 @@ export async function writeSse(
       }
     }
     if (res.destroyed) return { outcome: 'client_closed' }
+    beforeEnd(200)
     res.end('data: [DONE]\n\n')
     return { outcome: 'done' }
   } catch (err) {
     if (res.destroyed) return { outcome: 'client_closed' }
     const error = toError(err)
-    res.end(`data: ${JSON.stringify(error)}\n\n`)
-    return { outcome: 'error', error }
+    beforeEnd(error.status)
+    res.end(`data: ${JSON.stringify(error.body)}\n\n`)
+    return { outcome: 'error', error: error.body }
   } finally {
     // stops the upstream when we leave early (client gone, error)
     await events.return?.()

@@ -25,7 +25,11 @@ export interface TestGateway {
   close(): Promise<void>
 }
 
-export async function startGateway(yaml: string, opts: { env?: NodeJS.ProcessEnv; file?: string } = {}): Promise<TestGateway> {
+/**
+ * `storage`: where records and keys live (a temp folder per test). Off by default:
+ * each embedded database costs ~200 MB, and most tests are about other things.
+ */
+export async function startGateway(yaml: string, opts: { env?: NodeJS.ProcessEnv; file?: string; storage?: { dataDir: string } } = {}): Promise<TestGateway> {
   const loaded = parseConfig(yaml, opts.file ?? `${process.cwd()}/test-config.yaml`, opts.env ?? {})
   const logs: string[] = []
   const destination = new Writable({
@@ -34,7 +38,7 @@ export async function startGateway(yaml: string, opts: { env?: NodeJS.ProcessEnv
       cb()
     },
   })
-  const server = await createServer(loaded.config, { logger: createLogger({ level: 'debug', destination }), lineOf: loaded.lineOf })
+  const server = await createServer(loaded.config, { logger: createLogger({ level: 'debug', destination }), lineOf: loaded.lineOf, storage: opts.storage ?? false })
   const url = await server.listen('127.0.0.1', 0)
   return {
     url,

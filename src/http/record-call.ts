@@ -1,0 +1,56 @@
+// The record a model call leaves: appended to the journal just before its
+// answer completes (JSON: before the body is sent; streams: before the last
+// event; errors: before the error is sent), exactly once. Keys appear only as
+// their hash; prompts and answers only with general_settings.store_prompts.
+import type { FastifyRequest } from 'fastify'
+import { GatewayError } from '../errors.ts'
+import type { KeyLimits } from '../limits/key-limits.ts'
+import type { Storage } from '../store/storage.ts'
+import type { Logger } from '../telemetry/logger.ts'
+
+/** Routes whose calls are recorded. */
+export const RECORDED_ROUTES: ReadonlySet<string> = new Set(['chat', 'completions', 'embeddings'])
+
+export interface Recorder {
+  storage: Storage | undefined
+  limits: KeyLimits
+  storePrompts: boolean
+  logger: Logger
+}
+
+export function recordCall(r: Recorder, request: FastifyRequest, status: number): void {
+  const s = request.portcullis
+  if (!s || s.recorded || !RECORDED_ROUTES.has(s.route)) return
+  // an unauthenticated caller's junk is logged and counted, not stored (it would let anyone fill the journal)
+  if (status === 401) return
+  s.recorded = true
+  const key = s.caller?.kind === 'key' ? s.caller.key : undefined
+  const usage = s.trace.usage ?? { prompt: 0, completion: 0 }
+  if (key) void r.limits.used(key.hash, usage.prompt + usage.completion, s.trace.spend).catch(() => {})
+  if (!r.storage) return
+  const body = s.body as { messages?: unknown; prompt?: unknown; input?: unknown } | undefined
+  try {
+    r.storage.record({
+      request_id: request.id,
+      started_at: new Date(s.startedAt).toISOString(),
+      key_hash: key?.hash ?? null,
+      key_alias: key?.alias ?? null,
+      team_id: key?.teamId ?? null,
+      route: s.route,
+      model: s.model === 'unknown' ? null : s.model,
+      deployment: s.deployment ?? null,
+      status,
+      prompt_tokens: usage.prompt,
+      completion_tokens: usage.completion,
+      spend: s.trace.spend,
+      latency_ms: Math.round((performance.now() - s.started) * 100) / 100,
+      stream: s.stream,
+      decisions: s.trace.decisions.map((d) => ({ name: d.guardrail, mode: d.mode, action: d.action, ...(d.reason ? { reason: d.reason } : {}), findings: d.findings, ms: Math.round(d.ms * 100) / 100 })),
+      ...(r.storePrompts ? { prompt: body?.messages ?? body?.prompt ?? body?.input ?? null, response: s.trace.answer ?? null } : {}),
+    })
+  } catch (err) {
+    // an answer we could not record is not given: the caller sees a 503 instead
+    r.logger.error({ err: (err as Error).message, reqId: request.id }, 'could not append the call record')
+    throw new GatewayError(503, 'the gateway cannot record calls right now (journal write failed); nothing was answered', { code: 'records_unavailable' })
+  }
+}

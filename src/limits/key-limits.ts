@@ -1,0 +1,56 @@
+// Holds each virtual key to its policy before a call: rpm and tpm (429 with
+// Retry-After), and max_budget (refused once the spend passed it). Spend that
+// is recorded but not yet committed to the database counts too, so a burst
+// cannot overshoot a budget while the journal is flushing.
+import type { VirtualKey } from '../auth/keys.ts'
+import { GatewayError } from '../errors.ts'
+import { secondsToNextMinute, type WindowCounters } from './counters.ts'
+
+export class KeyLimits {
+  private readonly counters: WindowCounters
+  /** spend recorded in the journal, not yet in the database, per key hash */
+  private readonly uncommitted = new Map<string, number>()
+
+  constructor(counters: WindowCounters) {
+    this.counters = counters
+  }
+
+  /** Throws 429 (rate) or 400 budget_exceeded; counts the request against rpm. */
+  async admit(key: VirtualKey): Promise<void> {
+    if (key.maxBudget !== null) {
+      const spent = key.spend + (this.uncommitted.get(key.hash) ?? 0)
+      if (spent >= key.maxBudget) {
+        throw new GatewayError(400, `budget exceeded: this key has spent $${spent.toFixed(6)} of its max_budget $${key.maxBudget}${key.budgetResetAt ? `; it resets at ${key.budgetResetAt.toISOString()}` : ''}`, {
+          type: 'budget_exceeded',
+          code: 'budget_exceeded',
+        })
+      }
+    }
+    if (key.tpmLimit !== null) {
+      const used = await this.counters.get(`tpm:${key.hash}`)
+      if (used >= key.tpmLimit) throw this.tooMany(`tpm_limit of ${key.tpmLimit} tokens per minute reached`)
+    }
+    if (key.rpmLimit !== null) {
+      const n = await this.counters.add(`rpm:${key.hash}`, 1)
+      if (n > key.rpmLimit) throw this.tooMany(`rpm_limit of ${key.rpmLimit} requests per minute reached`)
+    }
+  }
+
+  /** After a call: its tokens count against tpm, its spend against the budget until committed. */
+  async used(keyHash: string, tokens: number, spend: number): Promise<void> {
+    if (spend > 0) this.uncommitted.set(keyHash, (this.uncommitted.get(keyHash) ?? 0) + spend)
+    if (tokens > 0) await this.counters.add(`tpm:${keyHash}`, tokens)
+  }
+
+  /** The database now holds this spend (the key is reloaded with it). */
+  committed(keyHash: string, spend: number): void {
+    const left = (this.uncommitted.get(keyHash) ?? 0) - spend
+    if (left > 1e-12) this.uncommitted.set(keyHash, left)
+    else this.uncommitted.delete(keyHash)
+  }
+
+  private tooMany(why: string): GatewayError {
+    const retry = secondsToNextMinute()
+    return new GatewayError(429, `rate limit: ${why}; retry in ${retry}s`, { type: 'rate_limit_error', code: 'rate_limit_exceeded', headers: { 'retry-after': String(retry) } })
+  }
+}
