@@ -21,7 +21,6 @@ const CommonParams = z.object({
   timeout: num.pipe(z.number().positive().max(300)).optional(),
 })
 
-export const COMMON_KEYS = new Set(['guardrail', 'mode', 'default_on', ...Object.keys(CommonParams.shape)])
 
 type LineOf = (path: (string | number)[]) => number | undefined
 

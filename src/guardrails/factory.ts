@@ -14,6 +14,11 @@ export interface FactoryContext {
 
 export type GuardrailFactory = (params: Readonly<Record<string, unknown>>, ctx: FactoryContext) => Guardrail | Promise<Guardrail>
 
+/** litellm_params keys every guardrail type shares (the engine's policy); a type may refuse any other key it does not know */
+export const SHARED_PARAM_KEYS: ReadonlySet<string> = new Set([
+  'guardrail', 'mode', 'default_on', 'on_error', 'unreachable_fallback', 'on_block', 'refusal_message', 'timeout', 'guardrail_name',
+])
+
 /** A bad guardrail param: `key` is the litellm_params key it concerns. */
 export class ParamError extends Error {
   readonly key: string

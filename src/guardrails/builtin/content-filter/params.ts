@@ -14,7 +14,7 @@
 // Actions: `entities` wins over a prebuilt pattern's action, which wins over
 // `action` (default mask). Keywords default to block.
 import { z } from 'zod'
-import { ParamError } from '../../factory.ts'
+import { ParamError, SHARED_PARAM_KEYS } from '../../factory.ts'
 import { parseParams } from '../../params.ts'
 import { CATEGORIES, ENTITY_NAMES, entitiesOf, prebuiltEntity, PREBUILT_NAMES, type Category, type EntityName } from './entities.ts'
 import { compileUserRegex, type Keyword, type UserRegex } from './user-patterns.ts'
@@ -60,13 +60,11 @@ const Schema = z.object({
   blocked_words_file: z.string().min(1).optional(),
 })
 
-/** Keys every guardrail type shares (validated by the engine, not here). */
-const SHARED_KEYS = new Set(['guardrail', 'mode', 'default_on', 'on_error', 'unreachable_fallback', 'on_block', 'refusal_message', 'timeout', 'guardrail_name'])
 const OWN_KEYS = Object.keys(Schema.shape)
 
 export async function resolveParams(params: Readonly<Record<string, unknown>>, configDir: string): Promise<FilterConfig> {
   for (const k of Object.keys(params)) {
-    if (!SHARED_KEYS.has(k) && !OWN_KEYS.includes(k)) throw new ParamError(k, `unknown content_filter param "${k}"; known: ${OWN_KEYS.join(', ')}`)
+    if (!SHARED_PARAM_KEYS.has(k) && !OWN_KEYS.includes(k)) throw new ParamError(k, `unknown content_filter param "${k}"; known: ${OWN_KEYS.join(', ')}`)
   }
   if (Array.isArray(params.categories) && params.categories.some((c) => typeof c === 'object' && c !== null)) {
     throw new ParamError(
