@@ -2,10 +2,18 @@
 // what a user sees: exit codes, stdout/stderr, the `listening on` line, signals.
 import { spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 export const CLI = fileURLToPath(new URL('../../src/cli.ts', import.meta.url))
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url))
+
+/** The child's environment: PATH, a data dir of its own (unless the test names one), and the test's variables. */
+function childEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return { PATH: process.env.PATH, PORTCULLIS_DATA_DIR: mkdtempSync(join(tmpdir(), 'portcullis-data-')), ...env }
+}
 
 export interface CliRun {
   code: number | null
@@ -14,7 +22,7 @@ export interface CliRun {
 }
 
 export async function runCli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliRun> {
-  const child = spawn(process.execPath, [CLI, ...args], { cwd: ROOT, env: { PATH: process.env.PATH, ...env } })
+  const child = spawn(process.execPath, [CLI, ...args], { cwd: ROOT, env: childEnv(env) })
   let stdout = ''
   let stderr = ''
   child.stdout.on('data', (c: Buffer) => (stdout += c))
@@ -32,7 +40,7 @@ export interface Served {
 
 /** Starts `serve` and resolves with its URL once it printed `listening on …`. */
 export async function serveCli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Served> {
-  const child = spawn(process.execPath, [CLI, 'serve', ...args], { cwd: ROOT, env: { PATH: process.env.PATH, ...env } })
+  const child = spawn(process.execPath, [CLI, 'serve', ...args], { cwd: ROOT, env: childEnv(env) })
   let out = ''
   child.stderr.on('data', (c: Buffer) => (out += c))
   const exited = once(child, 'exit').then(([code]) => code as number | null)
