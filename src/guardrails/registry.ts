@@ -3,6 +3,7 @@
 // instance; it throws ParamError for a bad param, naming the key.
 import { createContentFilter } from './builtin/content-filter.ts'
 import { createLimits } from './builtin/limits.ts'
+import { createPromptInjection } from './builtin/prompt-injection.ts'
 import { createToolPermission } from './builtin/tool-permission.ts'
 import { loadCustomGuardrail } from './custom.ts'
 import { createAkto } from './external/akto.ts'
@@ -19,6 +20,7 @@ export const GUARDRAIL_TYPES: Readonly<Record<string, GuardrailFactory>> = {
   // built in, no service needed
   content_filter: createContentFilter,
   limits: createLimits,
+  prompt_injection: createPromptInjection,
   tool_permission: createToolPermission,
   // external services
   akto: createAkto,
