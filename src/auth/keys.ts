@@ -99,13 +99,46 @@ export class KeyStore {
 
   /** The key behind a bearer token, or undefined. */
   async lookup(token: string): Promise<VirtualKey | undefined> {
-    const found = await this.cache.fetch(hashKey(token))
+    const hash = hashKey(token)
+    const found = await this.fetch(hash)
+    // A cached key whose budget period has ended carries the old period's spend
+    // (the reset happens in load()): without reloading, a key used after its
+    // reset time was refused budget_exceeded until its cache entry went away.
+    if (found && found.budgetResetAt && found.budgetResetAt.getTime() <= Date.now()) {
+      this.evict(hash)
+      return (await this.fetch(hash)) || undefined
+    }
     return found || undefined
+  }
+
+  /**
+   * The cache's fetch, made again when an eviction (the key was deleted or
+   * changed, here or on another instance) aborted the load in flight: the
+   * caller gets the key's new state, not a storage error, and a load begun
+   * before the change is never cached.
+   */
+  private async fetch(hash: string): Promise<VirtualKey | false | undefined> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.cache.fetch(hash)
+      } catch (err) {
+        const aborted = err instanceof Error && ['deleted', 'evicted', 'replaced'].includes(err.message)
+        if (!aborted || attempt >= 3) throw err
+      }
+    }
   }
 
   evict(hash: string): void {
     this.cache.delete(hash)
   }
+
+  /** Forgets every cached key (evictions from other instances may have been missed). */
+  evictAll(): void {
+    this.cache.clear()
+  }
+
+  /** The revocation hook: runs (awaited, must not throw) after keys were deleted or changed here; with Redis it tells every instance to evict them. */
+  onChanged: ((hashes: readonly string[]) => Promise<void>) | undefined = undefined
 
   async generate(input: KeyInput): Promise<{ key: string; info: VirtualKey }> {
     const key = 'sk-' + randomBytes(24).toString('base64url')
@@ -146,6 +179,7 @@ export class KeyStore {
     params.push(hash)
     const rows = await (await this.db()).query<Row>(`update keys set ${[...sets, 'updated_at = now()'].join(', ')} where key_hash = $${params.length} returning *`, params)
     this.evict(hash)
+    await this.onChanged?.([hash])
     return rows[0] ? fromRow(rows[0]) : undefined
   }
 
@@ -154,6 +188,7 @@ export class KeyStore {
     if (hashes.length === 0) return []
     const rows = await (await this.db()).query<{ key_hash: string }>('delete from keys where key_hash = any($1::text[]) returning key_hash', [hashes])
     for (const h of hashes) this.evict(h)
+    await this.onChanged?.(hashes)
     return rows.map((r) => r.key_hash)
   }
 

@@ -23,12 +23,16 @@ export function recordCall(r: Recorder, request: FastifyRequest, status: number)
   if (!s || s.recorded || !RECORDED_ROUTES.has(s.route)) return
   // an unauthenticated caller's junk is logged and counted, not stored (it would let anyone fill the journal)
   if (status === 401) return
+  // A call refused because the journal is over its bound (503 records_backlog) is
+  // not recorded either: appending every refusal grew the journal past its bound
+  // for as long as the database stayed away. It is still logged and counted.
+  if (status === 503 && r.storage?.journal.full) return
   s.recorded = true
   const key = s.caller?.kind === 'key' ? s.caller.key : undefined
   const usage = s.trace.usage ?? { prompt: 0, completion: 0 }
   if (key) void r.limits.used(key.hash, usage.prompt + usage.completion, s.trace.spend).catch(() => {})
   if (!r.storage) return
-  const body = s.body as { messages?: unknown; prompt?: unknown; input?: unknown } | undefined
+  const body = s.body as { model?: unknown; messages?: unknown; prompt?: unknown; input?: unknown } | undefined
   try {
     r.storage.record({
       request_id: request.id,
@@ -37,7 +41,9 @@ export function recordCall(r: Recorder, request: FastifyRequest, status: number)
       key_alias: key?.alias ?? null,
       team_id: key?.teamId ?? null,
       route: s.route,
-      model: s.model === 'unknown' ? null : s.model,
+      // s.model is a metrics label ('unknown' for a model not served); the record keeps the
+      // model the client asked for, so a 404's record says what was asked (capped: client text)
+      model: s.model !== 'unknown' ? s.model : typeof body?.model === 'string' ? body.model.slice(0, 256) : null,
       deployment: s.deployment ?? null,
       status,
       prompt_tokens: usage.prompt,

@@ -27,7 +27,11 @@ import { KeyStore } from '../auth/keys.ts'
 import { KeyLimits } from '../limits/key-limits.ts'
 import { LocalCounters } from '../limits/counters.ts'
 import { Storage } from '../store/storage.ts'
-import { Gauge } from 'prom-client'
+import { Counter, Gauge } from 'prom-client'
+import { RedisCounters } from '../limits/redis-counters.ts'
+import { SharedSpend } from '../limits/shared-spend.ts'
+import { SharedRedis, redactUrl } from '../shared/redis.ts'
+import { clearCurrentShared, setCurrentShared } from '../shared/current.ts'
 import { registerGuardrailRoutes } from './routes-guardrails.ts'
 
 export interface RequestState {
@@ -147,8 +151,31 @@ export async function createServer(config: GatewayConfig, opts: ServerOptions = 
   // echo and streams without usage count tokens; load the encoding now rather than on the first call
   void tokenizer()
 
+  // Shared state (REDIS_URL): rate limits, budgets, guardrail caches and key
+  // evictions across instances. Redis down never fails a call: each use falls
+  // back to this instance's state, counted here and logged (src/shared/redis.ts).
+  const redisUrl = process.env.REDIS_URL?.trim() || undefined
+  let shared: SharedRedis | undefined
+  if (redisUrl) {
+    const fallbacks = new Counter({
+      name: 'portcullis_redis_fallback_total',
+      help: 'Uses of shared state that fell back to per-instance state because Redis was unavailable, by what they were for (rate_limit, budget, trust_cache, key_eviction)',
+      labelNames: ['op'],
+      registers: [metrics.registry],
+    })
+    const up = new Gauge({ name: 'portcullis_redis_up', help: '1 while the connection to Redis (REDIS_URL) is up', registers: [metrics.registry] })
+    const timeout = Number(process.env.PORTCULLIS_REDIS_TIMEOUT_MS)
+    shared = new SharedRedis({
+      url: redisUrl,
+      logger,
+      ...(timeout > 0 ? { timeoutMs: timeout } : {}),
+      onFallback: (op) => fallbacks.inc({ op }),
+      onStatus: (isUp) => up.set(isUp ? 1 : 0),
+    })
+    setCurrentShared(shared)
+  }
+  const limits = shared ? new KeyLimits(new RedisCounters(shared), new SharedSpend(shared)) : new KeyLimits(new LocalCounters())
   // Storage: records through the journal, virtual keys. Off only when the embedding program says so (tests).
-  const limits = new KeyLimits(new LocalCounters())
   let keys: KeyStore | undefined
   let storage: Storage | undefined
   if (opts.storage !== false) {
@@ -170,6 +197,16 @@ export async function createServer(config: GatewayConfig, opts: ServerOptions = 
     })
     const db = storage.db.bind(storage)
     keys = new KeyStore(db, 60_000)
+    if (shared) {
+      // a key deleted or changed on any instance leaves every instance's cache at once
+      const store = keys
+      const sh = shared
+      store.onChanged = (hashes) => sh.publishEviction(hashes)
+      shared.onEviction((hashes) => {
+        for (const h of hashes) store.evict(h)
+      })
+      shared.onResync(() => store.evictAll())
+    }
     const journal = storage.journal
     new Gauge({
       name: 'portcullis_journal_pending_records',
@@ -179,6 +216,11 @@ export async function createServer(config: GatewayConfig, opts: ServerOptions = 
         this.set(journal.size.records)
       },
     })
+  }
+  if (shared) {
+    // the first calls count in Redis too; a Redis that is not there delays the start by at most a second
+    const ok = await shared.ready(1000)
+    logger.info({ redis: redactUrl(redisUrl as string), connected: ok }, ok ? 'shared state in Redis' : 'Redis not reachable yet: per-instance state until it is')
   }
   const auth = new Authenticator(config.general.masterKey, keys)
   const recorder = { storage, limits, storePrompts: config.general.storePrompts, logger }
@@ -311,6 +353,10 @@ export async function createServer(config: GatewayConfig, opts: ServerOptions = 
         await client.close()
         // every answered call's record reaches the database (or stays in the journal for the next start)
         await storage?.close(deadlineMs)
+        if (shared) {
+          clearCurrentShared(shared)
+          await shared.close()
+        }
       }
     },
   }

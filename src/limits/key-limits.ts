@@ -5,20 +5,25 @@
 import type { VirtualKey } from '../auth/keys.ts'
 import { GatewayError } from '../errors.ts'
 import { secondsToNextMinute, type WindowCounters } from './counters.ts'
+import type { SharedSpend } from './shared-spend.ts'
 
 export class KeyLimits {
   private readonly counters: WindowCounters
   /** spend recorded in the journal, not yet in the database, per key hash */
   private readonly uncommitted = new Map<string, number>()
+  /** with Redis: the spend every instance recorded (shared-spend.ts) */
+  private readonly shared: SharedSpend | undefined
 
-  constructor(counters: WindowCounters) {
+  constructor(counters: WindowCounters, shared?: SharedSpend) {
     this.counters = counters
+    this.shared = shared
   }
 
   /** Throws 429 (rate) or 400 budget_exceeded; counts the request against rpm. */
   async admit(key: VirtualKey): Promise<void> {
     if (key.maxBudget !== null) {
-      const spent = key.spend + (this.uncommitted.get(key.hash) ?? 0)
+      const local = key.spend + (this.uncommitted.get(key.hash) ?? 0)
+      const spent = Math.max(local, (await this.shared?.total(key)) ?? 0)
       if (spent >= key.maxBudget) {
         throw new GatewayError(400, `budget exceeded: this key has spent $${spent.toFixed(6)} of its max_budget $${key.maxBudget}${key.budgetResetAt ? `; it resets at ${key.budgetResetAt.toISOString()}` : ''}`, {
           type: 'budget_exceeded',
@@ -39,6 +44,7 @@ export class KeyLimits {
   /** After a call: its tokens count against tpm, its spend against the budget until committed. */
   async used(keyHash: string, tokens: number, spend: number): Promise<void> {
     if (spend > 0) this.uncommitted.set(keyHash, (this.uncommitted.get(keyHash) ?? 0) + spend)
+    if (spend > 0) await this.shared?.add(keyHash, spend)
     if (tokens > 0) await this.counters.add(`tpm:${keyHash}`, tokens)
   }
 

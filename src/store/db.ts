@@ -58,6 +58,13 @@ async function openPostgres(url: string): Promise<Db> {
     },
     async transaction(fn) {
       const client = await pool.connect()
+      // a checked-out client has no error listener of the pool's: a server that goes away
+      // (restart, failover) would emit an unhandled 'error' and end the process
+      let broken: Error | undefined
+      const onError = (err: Error): void => {
+        broken = err
+      }
+      client.on('error', onError)
       try {
         await client.query('BEGIN')
         const out = await fn({
@@ -73,7 +80,8 @@ async function openPostgres(url: string): Promise<Db> {
         await client.query('ROLLBACK').catch(() => {})
         throw err
       } finally {
-        client.release()
+        client.removeListener('error', onError)
+        client.release(broken)
       }
     },
     close: () => pool.end(),

@@ -23,12 +23,21 @@ export class Storage {
   readonly journal: Journal<CallRecord>
   private readonly ready: Promise<Db>
   private dbHandle: Db | undefined
+  /** why the last attempt to open the database failed (cleared once it is open) */
+  private openError: Error | undefined
+  /** settles with the first attempt to open the database */
+  private readonly firstAttempt: Promise<Db>
+  private settleFirst: ((db: Db | Error) => void) | undefined
   private stopped = false
   private readonly opts: StorageOptions
 
   constructor(opts: StorageOptions) {
     this.opts = opts
     this.journal = new Journal<CallRecord>({ dir: join(opts.dataDir, 'journal'), maxBytes: opts.journalMaxBytes })
+    this.firstAttempt = new Promise<Db>((resolve, reject) => {
+      this.settleFirst = (v) => (v instanceof Error ? reject(v) : resolve(v))
+    })
+    this.firstAttempt.catch(() => {})
     this.ready = this.connect(opts)
     // until it opens, callers that need the database await `db()`; an unhandled rejection must not crash us
     this.ready.catch(() => {})
@@ -38,9 +47,17 @@ export class Storage {
     return this.dbHandle?.kind ?? 'opening'
   }
 
-  /** The database, once open and migrated. */
+  /**
+   * The database, once open and migrated. While the first attempt to open it
+   * runs, callers wait for it; once an attempt failed, they get its error at
+   * once until a retry succeeds. (Awaiting `ready` alone made every virtual-key
+   * check and admin route hang for as long as the database stayed unreachable,
+   * instead of the 503 storage_unavailable they answer with.)
+   */
   db(): Promise<Db> {
-    return this.ready
+    if (this.dbHandle) return Promise.resolve(this.dbHandle)
+    if (this.openError) return Promise.reject(this.openError)
+    return this.firstAttempt
   }
 
   /** Appends a call record (synchronously, before its answer completes). */
@@ -62,9 +79,23 @@ export class Storage {
     for (let attempt = 0; ; attempt++) {
       try {
         const db = await openDb({ databaseUrl: opts.databaseUrl, dataDir: opts.dataDir })
-        const applied = await migrate(db)
+        // stopped while it opened: nobody will close it later (and a pg pool would hold the process)
+        if (this.stopped) {
+          await db.close().catch(() => {})
+          throw new Error('storage closed')
+        }
+        let applied: number
+        try {
+          applied = await migrate(db)
+        } catch (err) {
+          // a failed attempt must not leave its pool (or PGlite instance) behind before the retry opens another
+          await db.close().catch(() => {})
+          throw err
+        }
         if (applied > 0) opts.logger.info({ applied, db: db.kind }, 'database migrated')
         this.dbHandle = db
+        this.openError = undefined
+        this.settleFirst?.(db)
         this.journal.start(
           async (batch) => {
             await insertRecords(db, batch)
@@ -77,10 +108,14 @@ export class Storage {
         )
         return db
       } catch (err) {
+        this.openError = err instanceof Error ? err : new Error(String(err))
+        this.settleFirst?.(this.openError)
         if (this.stopped) throw err
         const wait = Math.min(10_000, 500 * 2 ** attempt)
         opts.logger.warn({ err: (err as Error).message, retryInMs: wait }, 'database unavailable; records wait in the journal')
-        await new Promise((r) => setTimeout(r, wait))
+        // unref'd and re-checked: a stopped gateway neither waits for nor makes another attempt
+        await new Promise((r) => setTimeout(r, wait).unref())
+        if (this.stopped) throw this.openError
       }
     }
   }

@@ -14,7 +14,9 @@
 import { z } from 'zod'
 import { ParamError, type GuardrailFactory } from '../factory.ts'
 import type { GuardContext, Guardrail, GuardrailMode, Verdict } from '../types.ts'
-import { memoryCache, type AgentRecord, type Lookup, type TrustCache } from './hlido/cache.ts'
+import { createHash } from 'node:crypto'
+import { currentShared } from '../../shared/current.ts'
+import { sharedCache, type AgentRecord, type Lookup, type TrustCache } from './hlido/cache.ts'
 import { parseHlidoParams, tierOf } from './hlido/params.ts'
 import { agentPath, callerSlugs, show, slugCount, slugList } from './hlido/slugs.ts'
 import { ServiceClient, ServiceError, checkApiBase } from './service.ts'
@@ -92,8 +94,14 @@ export const createHlido: GuardrailFactory = (params, ctx) => {
     if (a.evidence_url) agent.evidence_url = a.evidence_url
     return { kind: 'found', agent }
   }
-  // TODO(redis): with REDIS_URL set, a cache shared between instances slots in here (same TrustCache interface)
-  const cache: TrustCache = memoryCache({ max: p.cache_size, ttlMs: p.cache_ttl * 1000, load })
+  // with REDIS_URL set, instances share their lookups (a slug one looked up is not looked up by the others)
+  const cache: TrustCache = sharedCache({
+    max: p.cache_size,
+    ttlMs: p.cache_ttl * 1000,
+    load,
+    namespace: `hlido:${createHash('sha256').update(apiBase).digest('hex').slice(0, 16)}`,
+    store: () => currentShared()?.cache('trust_cache'),
+  })
 
   /** What fails the bar about `agent`, or undefined when it passes. */
   const judge = (slug: string, agent: AgentRecord): Failing | undefined => {

@@ -1,6 +1,7 @@
-// The lookup cache of the Hlido guardrail, behind a get-or-load interface so a
-// cache shared between gateway instances (Redis, when REDIS_URL is set) can
-// replace the in-memory one without touching the guardrail.
+// The lookup cache of the Hlido guardrail, behind a get-or-load interface: an
+// in-memory cache, in front of one shared between gateway instances (Redis,
+// when REDIS_URL is set) so a slug one instance looked up is not looked up by
+// the others.
 //
 // The in-memory cache is an LRU (bounded by `max` entries) with a TTL; its
 // fetch() coalesces concurrent misses for one slug into one load, so a cold
@@ -29,12 +30,47 @@ export interface TrustCache {
 export type Loader = (slug: string) => Promise<Lookup>
 
 export function memoryCache(opts: { max: number; ttlMs: number; load: Loader }): TrustCache {
+  return sharedCache({ ...opts, namespace: 'memory', store: () => undefined })
+}
+
+/**
+ * Where a cache shared between instances keeps its entries: Redis when
+ * REDIS_URL is set (src/shared/redis.ts). `get` answers a hit with its
+ * remaining lifetime, null for a miss, undefined when the store is
+ * unavailable; `set` never throws. Every call is bounded by the store.
+ */
+export interface SharedStore {
+  get(key: string): Promise<{ value: string; ttlMs: number } | null | undefined>
+  set(key: string, value: string, ttlMs: number): Promise<void>
+}
+
+/**
+ * The memory cache in front of a shared one: a miss here asks the shared
+ * store before loading, and a load is written there for the other instances.
+ * An entry taken from the shared store lives here only for what is left of
+ * its lifetime there. With no store (`store()` is undefined: no Redis) or an
+ * unavailable one, this is the memory cache alone. `namespace` keeps apart
+ * the answers of different services (api_base).
+ */
+export function sharedCache(opts: { max: number; ttlMs: number; load: Loader; namespace: string; store: () => SharedStore | undefined }): TrustCache {
+  const keyOf = (slug: string): string => `${opts.namespace}:${slug}`
   const lru = new LRUCache<string, Lookup>({
     max: opts.max,
     ttl: opts.ttlMs,
-    // a load evicted by newer slugs before it finished still answers the callers waiting for it
     ignoreFetchAbort: true,
-    fetchMethod: (slug) => opts.load(slug),
+    fetchMethod: async (slug, _stale, { options }) => {
+      const store = opts.store()
+      const hit = store ? await store.get(keyOf(slug)) : undefined
+      const shared = hit ? parseLookup(hit.value) : undefined
+      if (hit && shared) {
+        options.ttl = Math.max(1, Math.min(opts.ttlMs, hit.ttlMs))
+        return shared
+      }
+      const v = await opts.load(slug)
+      // awaited (bounded), so an instance asked right after this answer finds it
+      if (store) await store.set(keyOf(slug), JSON.stringify(v), opts.ttlMs)
+      return v
+    },
   })
   return {
     async get(slug) {
@@ -43,5 +79,22 @@ export function memoryCache(opts: { max: number; ttlMs: number; load: Loader }):
       return v
     },
     clear: () => lru.clear(),
+  }
+}
+
+/** A shared entry, checked as strictly as an answer of the service: a bad one is a miss. */
+function parseLookup(text: string): Lookup | undefined {
+  try {
+    const v = JSON.parse(text) as { kind?: unknown; agent?: Partial<AgentRecord> }
+    if (v.kind === 'unverified') return { kind: 'unverified' }
+    const a = v.agent
+    if (v.kind !== 'found' || !a || typeof a.slug !== 'string' || typeof a.score !== 'number' || !(a.score >= 0 && a.score <= 100)) return undefined
+    const agent: AgentRecord = { slug: a.slug, score: a.score }
+    if (typeof a.tier === 'string') agent.tier = a.tier
+    if (typeof a.name === 'string') agent.name = a.name
+    if (typeof a.evidence_url === 'string') agent.evidence_url = a.evidence_url
+    return { kind: 'found', agent }
+  } catch {
+    return undefined
   }
 }
