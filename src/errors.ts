@@ -65,6 +65,8 @@ export type UpstreamFailure = 'http' | 'connect' | 'timeout' | 'aborted' | 'prot
 export class UpstreamError extends GatewayError {
   readonly failure: UpstreamFailure
   readonly retryAfterMs: number | undefined
+  /** the deployment that failed last (set by the router): recorded and sent as x-portcullis-deployment */
+  deployment: string | undefined
 
   constructor(
     status: number,

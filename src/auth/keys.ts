@@ -92,6 +92,8 @@ export class KeyStore {
     this.cache = new LRUCache<string, VirtualKey | false>({
       max: 10_000,
       ttl: cacheTtlMs,
+      // an entry that aged out stays when its reload fails (see fetch())
+      noDeleteOnFetchRejection: true,
       // concurrent lookups of one key make one query
       fetchMethod: async (hash) => (await this.load(hash)) ?? false,
     })
@@ -123,9 +125,23 @@ export class KeyStore {
         return await this.cache.fetch(hash)
       } catch (err) {
         const aborted = err instanceof Error && ['deleted', 'evicted', 'replaced'].includes(err.message)
-        if (!aborted || attempt >= 3) throw err
+        if (!aborted) {
+          // The database cannot be reached: a key whose entry merely aged out keeps
+          // its last known state rather than being refused. A deleted or changed key
+          // was evicted, so it has no entry and the error stands (never a pass).
+          const last = this.cache.peek(hash, { allowStale: true })
+          if (last !== undefined) return last
+          throw err
+        }
+        if (attempt >= 3) throw err
       }
     }
+  }
+
+  /** Spend of this key's calls that reached the database: the cached key counts it, its age unchanged. */
+  addCommittedSpend(hash: string, spend: number): void {
+    const k = this.cache.peek(hash, { allowStale: true })
+    if (k) this.cache.set(hash, { ...k, spend: k.spend + spend }, { noUpdateTTL: true })
   }
 
   evict(hash: string): void {

@@ -30,7 +30,7 @@ export function recordCall(r: Recorder, request: FastifyRequest, status: number)
   s.recorded = true
   const key = s.caller?.kind === 'key' ? s.caller.key : undefined
   const usage = s.trace.usage ?? { prompt: 0, completion: 0 }
-  if (key) void r.limits.used(key.hash, usage.prompt + usage.completion, s.trace.spend).catch(() => {})
+  if (key) void r.limits.used(key.hash, request.id, usage.prompt + usage.completion, s.trace.spend).catch(() => {})
   if (!r.storage) return
   const body = s.body as { model?: unknown; messages?: unknown; prompt?: unknown; input?: unknown } | undefined
   try {

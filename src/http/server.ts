@@ -18,6 +18,7 @@ import { UpstreamClient } from '../providers/upstream-client.ts'
 import { Router } from '../router/router.ts'
 import { createLogger, type Logger } from '../telemetry/logger.ts'
 import { Metrics } from '../telemetry/metrics.ts'
+import { UpstreamError } from '../errors.ts'
 import { toGatewayError } from './errors.ts'
 import { registerOpenAIRoutes } from './routes-openai.ts'
 import { registerOpsRoutes } from './routes-ops.ts'
@@ -187,10 +188,13 @@ export async function createServer(config: GatewayConfig, opts: ServerOptions = 
       logger,
       onCommitted: (batch) => {
         for (const r of batch) {
-          if (!r.key_hash) continue
-          limits.committed(r.key_hash, r.spend)
-          // reloaded with the committed spend on its next use
-          keys?.evict(r.key_hash)
+          // the cached key takes the spend it now has in the database, without a
+          // reload (a reload per flush cost a query, and failed while the database
+          // was away again). A record replayed from an earlier run was never counted
+          // here: its key is reloaded with the spend the database now holds.
+          const moved = limits.committed(r.request_id)
+          if (moved) keys?.addCommittedSpend(moved.keyHash, moved.spend)
+          else if (r.key_hash && r.spend > 0) keys?.evict(r.key_hash)
         }
       },
       onFlushError: () => metrics.journalFlushFailures.inc(),
@@ -290,6 +294,11 @@ export async function createServer(config: GatewayConfig, opts: ServerOptions = 
       return
     }
     if (ge.headers) reply.headers(ge.headers)
+    if (err instanceof UpstreamError && err.deployment) {
+      // which deployment failed, for the client's report and the call's record
+      reply.header('x-portcullis-deployment', err.deployment)
+      if (request.portcullis) request.portcullis.deployment ??= err.deployment
+    }
     if (request.portcullis) {
       reply.headers(guardrailHeaders(request.portcullis.trace))
       try {

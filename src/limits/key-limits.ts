@@ -11,6 +11,8 @@ export class KeyLimits {
   private readonly counters: WindowCounters
   /** spend recorded in the journal, not yet in the database, per key hash */
   private readonly uncommitted = new Map<string, number>()
+  /** the same spend per request id, until its record is committed (bounded by the journal's bound) */
+  private readonly pending = new Map<string, { keyHash: string; spend: number }>()
   /** with Redis: the spend every instance recorded (shared-spend.ts) */
   private readonly shared: SharedSpend | undefined
 
@@ -41,18 +43,30 @@ export class KeyLimits {
     }
   }
 
-  /** After a call: its tokens count against tpm, its spend against the budget until committed. */
-  async used(keyHash: string, tokens: number, spend: number): Promise<void> {
-    if (spend > 0) this.uncommitted.set(keyHash, (this.uncommitted.get(keyHash) ?? 0) + spend)
-    if (spend > 0) await this.shared?.add(keyHash, spend)
+  /**
+   * After a call: its tokens count against tpm, its spend against the budget
+   * until its record is committed. Remembered by request id, so that only the
+   * spend this process added is taken off again (records replayed from an
+   * earlier run were never added here).
+   */
+  async used(keyHash: string, requestId: string, tokens: number, spend: number): Promise<void> {
+    if (spend > 0) {
+      this.pending.set(requestId, { keyHash, spend })
+      this.uncommitted.set(keyHash, (this.uncommitted.get(keyHash) ?? 0) + spend)
+      await this.shared?.add(keyHash, spend)
+    }
     if (tokens > 0) await this.counters.add(`tpm:${keyHash}`, tokens)
   }
 
-  /** The database now holds this spend (the key is reloaded with it). */
-  committed(keyHash: string, spend: number): void {
-    const left = (this.uncommitted.get(keyHash) ?? 0) - spend
-    if (left > 1e-12) this.uncommitted.set(keyHash, left)
-    else this.uncommitted.delete(keyHash)
+  /** The database now holds this record: its spend (if this process counted it) moves to the key's committed spend, returned. */
+  committed(requestId: string): { keyHash: string; spend: number } | undefined {
+    const p = this.pending.get(requestId)
+    if (!p) return undefined
+    this.pending.delete(requestId)
+    const left = (this.uncommitted.get(p.keyHash) ?? 0) - p.spend
+    if (left > 1e-12) this.uncommitted.set(p.keyHash, left)
+    else this.uncommitted.delete(p.keyHash)
+    return p
   }
 
   private tooMany(why: string): GatewayError {

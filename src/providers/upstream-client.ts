@@ -84,6 +84,15 @@ export class UpstreamClient {
       })
       if (res.statusCode < 200 || res.statusCode >= 300) throw await httpError(res, call.secrets)
       if (stream) {
+        // An upstream that ignores stream:true and answers one JSON body (or an
+        // HTML page from a proxy in between) would otherwise become an empty
+        // stream: the SSE parser finds no event in it. Without a content type
+        // the body is read as SSE (some servers omit it).
+        const type = String(res.headers['content-type'] ?? '').toLowerCase()
+        if (type !== '' && !type.startsWith('text/event-stream')) {
+          await res.body.dump().catch(() => {})
+          throw new UpstreamError(502, `upstream answered a streaming request with ${type.split(';')[0]} instead of an event stream`, 'protocol')
+        }
         // From here on the idle gap between chunks is bounded by bodyTimeout; the
         // client's abort must still reach the socket.
         clearTimeout(timer)

@@ -86,6 +86,7 @@ export class Router {
         } catch (err) {
           release()
           if (!(err instanceof UpstreamError)) throw err
+          err.deployment = d.id
           if (err.failure === 'aborted') throw err
           if (err.fallbackable) this.cooldowns.failure(d.id, err)
           last = err

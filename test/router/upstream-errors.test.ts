@@ -150,6 +150,20 @@ test('an HTML page with status 200 gives a 502 that says the body is not JSON', 
   assert.match(messageOf(err), /not JSON/)
 })
 
+test('a streaming request the upstream answers with one JSON body (or an HTML page) gives a 502, not an empty stream', async (t) => {
+  const completion = { id: 'c1', object: 'chat.completion', created: 1, model: 'm', choices: [{ index: 0, message: { role: 'assistant', content: 'not streamed' }, finish_reason: 'stop' }] }
+  const { gw } = await serve(t, { kind: 'status', status: 200, body: completion })
+  const err = await apiFailure(chat(gw, { stream: true }))
+  assert.equal(err.status, 502)
+  assert.equal(messageOf(err), 'upstream answered a streaming request with application/json instead of an event stream')
+  assert.equal(err.headers?.get('x-portcullis-deployment'), 'm#0', 'the failing deployment is named')
+
+  const html = await serve(t, { kind: 'html', status: 200 })
+  const err2 = await apiFailure(chat(html.gw, { stream: true }))
+  assert.equal(err2.status, 502)
+  assert.match(messageOf(err2), /text\/html instead of an event stream/)
+})
+
 test('a 200 with JSON that is not a chat completion gives a 502', async (t) => {
   const { gw } = await serve(t, { kind: 'status', status: 200, body: { hello: 'world' } })
 

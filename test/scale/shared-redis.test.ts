@@ -102,21 +102,21 @@ test('budgets across instances: spend recorded on one stops the key on the other
   // both hold the key as loaded before any call: spend 0
   const k = key({ maxBudget: 1, budgetResetAt: new Date(Date.now() + 86_400_000) })
   await a.admit(k)
-  await a.used(k.hash, 10, 0.6)
+  await a.used(k.hash, 'req-a', 10, 0.6)
   await b.admit(k)
-  await b.used(k.hash, 10, 0.6)
+  await b.used(k.hash, 'req-b', 10, 0.6)
   // each alone saw 0.6; together they spent 1.2
   await assert.rejects(a.admit(k), budgetExceeded)
   await assert.rejects(b.admit(k), budgetExceeded)
   // committing (the database now holds the spend) does not count it twice nor drop it
-  a.committed(k.hash, 0.6)
+  assert.deepEqual(a.committed('req-a'), { keyHash: k.hash, spend: 0.6 })
   await assert.rejects(b.admit({ ...k, spend: 0.6 }), budgetExceeded)
   // a new budget period is a new counter, seeded with the database's (reset) spend
   await a.admit({ ...k, spend: 0, budgetResetAt: new Date(Date.now() + 2 * 86_400_000) })
   // an absent counter (new, or expired) is seeded from the database's spend as loaded: B loaded 0.99
   const loaded = key({ maxBudget: 1, spend: 0.99 })
   await b.admit(loaded)
-  await b.used(loaded.hash, 10, 0.02)
+  await b.used(loaded.hash, 'req-c', 10, 0.02)
   // A's cached copy predates it all (spend 0), yet A refuses the key
   await assert.rejects(a.admit({ ...loaded, spend: 0 }), budgetExceeded)
 })
@@ -130,9 +130,9 @@ test('rate windows across instances: one rpm_limit, and tpm counted from both', 
   const k = key({ tpmLimit: 100 })
   await clearOfMinuteEdge()
   await a.admit(k)
-  await a.used(k.hash, 60, 0)
+  await a.used(k.hash, 'req-d', 60, 0)
   await b.admit(k)
-  await b.used(k.hash, 60, 0)
+  await b.used(k.hash, 'req-e', 60, 0)
   await assert.rejects(a.admit(k), (e: unknown) => e instanceof GatewayError && e.status === 429 && /tpm_limit/.test(e.message))
 })
 

@@ -67,6 +67,7 @@ describe('call records', () => {
     const ids: Record<string, string> = {}
     let from: string
     let to: string
+    let failedDeployment: string | null = null
 
     before(async () => {
       key = await generateKey(gw.url, { key_alias: 'rec-key' })
@@ -77,7 +78,9 @@ describe('call records', () => {
 
       ids.ok = idOf((await ask('gpt', 'hello zebra')).response.headers)
       fake.queue({ kind: 'status', status: 500 })
-      ids.upstreamError = idOf((await apiFailure(ask('gpt', 'hello'))).headers)
+      const failed = await apiFailure(ask('gpt', 'hello'))
+      failedDeployment = failed.headers?.get('x-portcullis-deployment') ?? null
+      ids.upstreamError = idOf(failed.headers)
       ids.blocked = idOf((await apiFailure(ask('gpt', 'a forbidden word', { guardrails: ['no-forbidden'] }))).headers)
       ids.unknownModel = idOf((await apiFailure(ask('no-such-model', 'hello'))).headers)
       fake.queue({ kind: 'stream' })
@@ -116,6 +119,8 @@ describe('call records', () => {
       assert.equal(err.key_alias, 'rec-key')
       assert.equal(err.model, 'gpt')
       assert.equal(err.spend, 0)
+      assert.equal(err.deployment, 'gpt-main', 'the deployment that failed is recorded')
+      assert.equal(failedDeployment, 'gpt-main', 'and named to the client')
 
       const blocked = await one(gw, ids.blocked as string)
       assert.equal(blocked.status, 400)
