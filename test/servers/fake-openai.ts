@@ -132,6 +132,8 @@ export async function startFakeOpenAI(opts: { name?: string } = {}): Promise<Fak
       case 'reply':
         if (b.delayMs) await sleep(b.delayMs)
         if (res.destroyed) return
+        // a real upstream streams when asked to, whatever else it is told to say
+        if (body.stream === true) return stream(res, path, body, { kind: 'stream' }, b.content ?? text)
         res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(jsonAnswer(path, body, b.content ?? text)))
         return
       case 'stream':

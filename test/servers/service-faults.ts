@@ -1,8 +1,7 @@
 // The ways a guardrail service fails, for the fake services in test/servers/:
 // each fake keeps a `fault` (or a queue of them) and calls `applyFault` before
 // answering normally. `down` is a closed port: use `closedUrl()` for that.
-import { createServer, type ServerResponse } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import type { ServerResponse } from 'node:http'
 
 export type Fault =
   | { kind: 'slow'; ms: number }
@@ -39,9 +38,8 @@ export async function applyFault(res: ServerResponse, fault: Fault | undefined):
 
 /** A URL on 127.0.0.1 where nothing listens (a service that is down). */
 export async function closedUrl(): Promise<string> {
-  const srv = createServer()
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r))
-  const port = (srv.address() as AddressInfo).port
-  await new Promise<void>((r) => srv.close(() => r()))
-  return `http://127.0.0.1:${port}`
+  // Port 1 (tcpmux) on loopback: nothing listens there, and no test server can
+  // take it. A port taken with listen(0) and closed again could be handed to
+  // another test process's server in between, and the service "down" answered.
+  return 'http://127.0.0.1:1'
 }
