@@ -60,8 +60,16 @@ export function createOpenAIProvider(client: UpstreamClient, flavour: 'openai' |
   async function stream<T>(d: Deployment, endpoint: Endpoint, body: JsonObject, opts: CallOptions): Promise<AsyncIterable<T>> {
     const events = await client.postSse(call(d, endpoint, body, opts, true))
     return (async function* () {
+      let done = false
       for await (const ev of events) {
-        if (ev.data === '[DONE]') return
+        // Read on to the end of the body (the upstream ends it right after
+        // [DONE]): a body left unread is destroyed, and undici then aborts the
+        // request and closes its keep-alive connection, one per stream.
+        if (done) continue
+        if (ev.data === '[DONE]') {
+          done = true
+          continue
+        }
         let parsed: unknown
         try {
           parsed = JSON.parse(ev.data)

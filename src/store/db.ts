@@ -1,8 +1,16 @@
 // One PostgreSQL dialect everywhere: embedded PGlite (WASM, no install) by
 // default, a real PostgreSQL through `pg` when DATABASE_URL is set. Both sit
 // behind this small interface, and every statement is parameterised.
-import { mkdirSync } from 'node:fs'
+import { execFile } from 'node:child_process'
+import { existsSync, mkdirSync } from 'node:fs'
 import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { promisify } from 'node:util'
+import { Worker } from 'node:worker_threads'
+import { PGLITE_CONF } from './pglite-conf.ts'
+import type { WorkerReply, WorkerRequest } from './pglite-protocol.ts'
+
+const run = promisify(execFile)
 
 export interface Queryable {
   query<T extends object = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<T[]>
@@ -16,32 +24,112 @@ export interface Db extends Queryable {
   close(): Promise<void>
 }
 
-/**
- * PGlite's defaults size it like a server (hundreds of MB resident); a
- * gateway's tables are small, so it is kept lean.
- */
-const PGLITE_CONF = ['shared_buffers = 8MB', 'work_mem = 1MB', 'wal_buffers = 256kB', 'temp_buffers = 1MB', 'maintenance_work_mem = 4MB']
-
 export async function openDb(opts: { databaseUrl: string | undefined; dataDir: string }): Promise<Db> {
   return opts.databaseUrl ? openPostgres(opts.databaseUrl) : openPglite(join(opts.dataDir, 'pgdata'))
 }
 
+const WORKER = new URL('./pglite-worker.ts', import.meta.url)
+
+/** Creates the database in `dir` in a process that then ends (see pglite-init.ts). */
+async function initPglite(dir: string): Promise<void> {
+  try {
+    await run(process.execPath, [fileURLToPath(new URL('./pglite-init.ts', import.meta.url)), dir], { timeout: 120_000 })
+  } catch (err) {
+    const e = err as { stderr?: string; message: string }
+    throw new Error(`could not create the embedded database in ${dir}: ${(e.stderr || e.message).trim().split('\n').at(-1)}`)
+  }
+}
+
+/**
+ * PGlite runs in a worker thread (pglite-worker.ts): its WASM PostgreSQL costs
+ * tens of microseconds of CPU per record, which the event loop answering calls
+ * should not pay. The worker answers in order, one message at a time; a
+ * transaction holds back this process's other statements until it ends, so
+ * BEGIN … COMMIT sent as plain statements are never interleaved.
+ */
 async function openPglite(dir: string): Promise<Db> {
   mkdirSync(dir, { recursive: true })
-  const { PGlite } = await import('@electric-sql/pglite')
-  const pg = await PGlite.create(dir, { postgresqlconf: PGLITE_CONF })
-  type Raw = { query: (s: string, p?: unknown[]) => Promise<{ rows: unknown[] }>; exec: (s: string) => Promise<unknown> }
-  const wrap = (q: Raw): Queryable => ({
-    query: async <T extends object>(sql: string, params?: readonly unknown[]) => (await q.query(sql, params ? [...params] : undefined)).rows as T[],
-    exec: async (sql) => {
-      await q.exec(sql)
-    },
+  if (!existsSync(join(dir, 'PG_VERSION'))) await initPglite(dir)
+  const worker = new Worker(WORKER, { workerData: { dir, conf: PGLITE_CONF } })
+  const waiting = new Map<number, { resolve: (rows: unknown[]) => void; reject: (err: Error) => void }>()
+  let nextId = 1
+  let dead: Error | undefined
+  // the worker keeps the process alive only while it has work: a gateway that was not closed still exits
+  worker.unref()
+  const fail = (err: Error): void => {
+    dead ??= err
+    for (const w of waiting.values()) w.reject(dead)
+    waiting.clear()
+  }
+  worker.on('message', (m: WorkerReply) => {
+    const w = waiting.get(m.id)
+    if (!w) return
+    waiting.delete(m.id)
+    if (waiting.size === 0) worker.unref()
+    if ('error' in m) w.reject(Object.assign(new Error(m.error.message), m.error.code ? { code: m.error.code } : {}))
+    else w.resolve(m.rows)
   })
+  worker.on('error', (err) => fail(new Error(`embedded database failed: ${err.message}`)))
+  worker.on('exit', () => fail(new Error('embedded database closed')))
+  const send = (req: WorkerRequest): Promise<unknown[]> => {
+    if (dead) return Promise.reject(dead)
+    return new Promise((resolve, reject) => {
+      waiting.set(req.id, { resolve, reject })
+      worker.ref()
+      worker.postMessage(req)
+    })
+  }
+  const raw: Queryable = {
+    query: async <T extends object>(sql: string, params?: readonly unknown[]) => (await send({ id: nextId++, op: 'query', sql, params: params ? [...params] : undefined })) as T[],
+    exec: async (sql) => {
+      await send({ id: nextId++, op: 'exec', sql })
+    },
+  }
+  // statements outside a transaction wait for the one in progress
+  let inTransaction: Promise<unknown> = Promise.resolve()
+  const outside: Queryable = {
+    query: async (sql, params) => {
+      await inTransaction
+      return raw.query(sql, params)
+    },
+    exec: async (sql) => {
+      await inTransaction
+      return raw.exec(sql)
+    },
+  }
+  try {
+    await send({ id: nextId++, op: 'open' })
+  } catch (err) {
+    await worker.terminate()
+    throw err
+  }
   return {
     kind: 'pglite',
-    ...wrap(pg),
-    transaction: (fn) => pg.transaction((tx) => fn(wrap(tx))),
-    close: () => pg.close(),
+    ...outside,
+    async transaction(fn) {
+      const before = inTransaction
+      let end!: () => void
+      inTransaction = new Promise<void>((r) => (end = r))
+      try {
+        await before
+        await raw.exec('BEGIN')
+        try {
+          const out = await fn(raw)
+          await raw.exec('COMMIT')
+          return out
+        } catch (err) {
+          await raw.exec('ROLLBACK').catch(() => {})
+          throw err
+        }
+      } finally {
+        end()
+      }
+    },
+    async close() {
+      if (dead) return
+      await send({ id: nextId++, op: 'close' }).catch(() => {})
+      await worker.terminate()
+    },
   }
 }
 

@@ -39,33 +39,33 @@ const COLUMNS = [
   'prompt_tokens', 'completion_tokens', 'spend', 'latency_ms', 'stream', 'decisions', 'prompt', 'response',
 ] as const
 
+// One statement per batch, its rows in one JSON parameter: PostgreSQL unpacks
+// them (json_populate_recordset), inserts the new ones and adds their spend to
+// their keys, atomically. A VALUES list of 17 placeholders per row cost about
+// 70 µs of gateway CPU per record on embedded PGlite (building, binding and
+// planning thousands of parameters); this costs a fraction of it.
+const INSERT = `
+with incoming as (
+  select * from json_populate_recordset(null::requests, $1::json)
+), ins as (
+  insert into requests (${COLUMNS.join(', ')})
+  select ${COLUMNS.join(', ')} from incoming
+  on conflict (request_id) do nothing
+  returning key_hash, spend
+), per_key as (
+  select key_hash, sum(spend) as total from ins where key_hash is not null and spend > 0 group by key_hash
+), charged as (
+  update keys set spend = keys.spend + per_key.total, updated_at = now() from per_key where keys.key_hash = per_key.key_hash
+  returning 1
+)
+select count(*)::int as inserted from ins`
+
 export async function insertRecords(db: Db, batch: readonly CallRecord[]): Promise<number> {
   if (batch.length === 0) return 0
   // a request id seen twice in one batch (replay + retry) is inserted once
   const unique = [...new Map(batch.map((r) => [r.request_id, r])).values()]
-  const params: unknown[] = []
-  const rows = unique.map((r) => {
-    const values = [
-      r.request_id, r.started_at, r.key_hash, r.key_alias, r.team_id, r.route, r.model, r.deployment, r.status,
-      r.prompt_tokens, r.completion_tokens, r.spend, r.latency_ms, r.stream, JSON.stringify(r.decisions),
-      r.prompt === undefined ? null : JSON.stringify(r.prompt), r.response === undefined ? null : JSON.stringify(r.response),
-    ]
-    const start = params.length
-    params.push(...values)
-    return `(${values.map((_, i) => `$${start + i + 1}`).join(', ')})`
-  })
-  return db.transaction(async (tx) => {
-    const inserted = await tx.query<{ key_hash: string | null; spend: number }>(
-      `insert into requests (${COLUMNS.join(', ')}) values ${rows.join(', ')} on conflict (request_id) do nothing returning key_hash, spend`,
-      params,
-    )
-    const perKey = new Map<string, number>()
-    for (const r of inserted) if (r.key_hash && r.spend > 0) perKey.set(r.key_hash, (perKey.get(r.key_hash) ?? 0) + Number(r.spend))
-    for (const [hash, spend] of perKey) {
-      await tx.query('update keys set spend = spend + $1, updated_at = now() where key_hash = $2', [spend, hash])
-    }
-    return inserted.length
-  })
+  const rows = await db.query<{ inserted: number }>(INSERT, [JSON.stringify(unique)])
+  return rows[0]?.inserted ?? 0
 }
 
 export interface RecordFilter {
