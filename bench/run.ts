@@ -137,12 +137,29 @@ async function startGateway(dir: string, name: TargetName, config: string, logLe
   writeFileSync(file, config)
   const flags = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []
   const main = name === 'gw-nostore' ? [join(ROOT, 'bench/gateway-nostore.ts')] : [join(ROOT, 'src/cli.ts'), 'serve']
-  return startNode(name, [...flags, ...main, '--config', file, '--port', '0'], {
+  const child = await startNode(name, [...flags, ...main, '--config', file, '--port', '0'], {
     dir,
     cwd: ROOT,
     // its own data dir (journal + embedded PGlite), never the repository's ./.portcullis
     env: { LOG_LEVEL: logLevel, NODE_ENV: 'production', PORTCULLIS_DATA_DIR: join(dir, `${name}-data`) },
   })
+  await storageOpen(name, child.url)
+  return child
+}
+
+/**
+ * The gateway listens before its database is open (records wait in the
+ * journal meanwhile); measuring before that would leave the embedded
+ * database's start-up out of the idle memory and in the first cell's CPU.
+ */
+async function storageOpen(name: TargetName, url: string): Promise<void> {
+  const until = Date.now() + 60_000
+  for (;;) {
+    const body = (await (await fetch(`${url}/health/readiness`)).json()) as { db?: string }
+    if (body.db === 'connected' || body.db === 'none') return
+    if (Date.now() > until) throw new Error(`${name}: its database did not open within 60 s (readiness says db: ${body.db})`)
+    await new Promise((r) => setTimeout(r, 100))
+  }
 }
 
 /** One JSON and one streamed call; undefined when both answer the fixed text unchanged. */

@@ -149,8 +149,11 @@ export async function createServer(config: GatewayConfig, opts: ServerOptions = 
     metrics,
     guardrails,
   })
-  // echo and streams without usage count tokens; load the encoding now rather than on the first call
-  void tokenizer()
+  // The echo model counts tokens on every call: its encoding (some 70 MB resident)
+  // loads now rather than on the first call. Otherwise only a stream whose
+  // upstream reports no usage needs it (the gateway asks for usage), so it
+  // loads on that first need. (The limits guardrail loads it when it counts tokens.)
+  if (config.deployments.some((d) => d.provider === 'echo')) void tokenizer()
 
   // Shared state (REDIS_URL): rate limits, budgets, guardrail caches and key
   // evictions across instances. Redis down never fails a call: each use falls

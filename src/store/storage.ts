@@ -43,6 +43,11 @@ export class Storage {
     this.ready.catch(() => {})
   }
 
+  /** For /health/readiness: `connected` once the database was opened and migrated, `unavailable` while opening it fails, else `opening`. */
+  get state(): 'connected' | 'opening' | 'unavailable' {
+    return this.dbHandle ? 'connected' : this.openError ? 'unavailable' : 'opening'
+  }
+
   get kind(): string {
     return this.dbHandle?.kind ?? 'opening'
   }

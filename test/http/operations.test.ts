@@ -225,7 +225,8 @@ describe('health', () => {
     assert.match(await live.text(), /alive/i)
     const ready = await fetch(`${shared.gw.url}/health/readiness`)
     assert.equal(ready.status, 200)
-    const body = (await ready.json()) as { status: string }
+    const body = (await ready.json()) as { status: string; db: string }
     assert.equal(body.status, 'healthy')
+    assert.equal(body.db, 'none', 'this gateway runs without storage')
   })
 })

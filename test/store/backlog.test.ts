@@ -70,6 +70,12 @@ general_settings:
     assert.ok(onDisk.length >= 1, 'the records wait on disk')
   })
 
+  test('readiness stays 200 (master-key calls are answered) and says the database is unavailable', async () => {
+    const res = await fetch(`${gw.url}/health/readiness`)
+    assert.equal(res.status, 200)
+    assert.deepEqual(await res.json(), { status: 'healthy', models: 1, db: 'unavailable' })
+  })
+
   test('a virtual key cannot be checked: 503 storage_unavailable at once, never a hang nor a pass', async () => {
     const started = Date.now()
     const err = await apiFailure(gw.client('sk-some-virtual-key').chat.completions.create({ model: 'gpt', messages: [{ role: 'user', content: 'hi' }] }))

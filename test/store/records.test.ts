@@ -171,6 +171,13 @@ describe('call records', () => {
     })
   })
 
+  test('readiness says the database is connected', async () => {
+    await flushed(gw)
+    const res = await fetch(`${gw.url}/health/readiness`)
+    assert.equal(res.status, 200)
+    assert.equal(((await res.json()) as { db: string }).db, 'connected')
+  })
+
   test('with store_prompts: true, the prompt and the answer are in the record', async () => {
     const { response } = await kept.client(MASTER).chat.completions.create({ model: 'gpt', messages: [{ role: 'user', content: 'remember me' }] }).withResponse()
     fake.queue({ kind: 'stream' })
