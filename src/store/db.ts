@@ -50,8 +50,7 @@ async function initPglite(dir: string): Promise<void> {
 async function openPglite(dir: string): Promise<Db> {
   mkdirSync(dir, { recursive: true })
   if (!existsSync(join(dir, 'PG_VERSION'))) await initPglite(dir)
-  // its JS heap holds little (query text and rows in transit); bounded so that V8 collects it early
-  const worker = new Worker(WORKER, { workerData: { dir, conf: PGLITE_CONF }, resourceLimits: { maxYoungGenerationSizeMb: 8, maxOldGenerationSizeMb: 96 } })
+  const worker = new Worker(WORKER, { workerData: { dir, conf: PGLITE_CONF } })
   const waiting = new Map<number, { resolve: (rows: unknown[]) => void; reject: (err: Error) => void }>()
   let nextId = 1
   let dead: Error | undefined
