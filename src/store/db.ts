@@ -6,9 +6,7 @@ import { existsSync, mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
-import { Worker } from 'node:worker_threads'
-import { PGLITE_CONF } from './pglite-conf.ts'
-import type { WorkerReply, WorkerRequest } from './pglite-protocol.ts'
+import { PgliteThread } from './pglite-thread.ts'
 
 const run = promisify(execFile)
 
@@ -27,8 +25,6 @@ export interface Db extends Queryable {
 export async function openDb(opts: { databaseUrl: string | undefined; dataDir: string }): Promise<Db> {
   return opts.databaseUrl ? openPostgres(opts.databaseUrl) : openPglite(join(opts.dataDir, 'pgdata'))
 }
-
-const WORKER = new URL('./pglite-worker.ts', import.meta.url)
 
 /** Creates the database in `dir` in a process that then ends (see pglite-init.ts). */
 async function initPglite(dir: string): Promise<void> {
@@ -50,44 +46,24 @@ async function initPglite(dir: string): Promise<void> {
 async function openPglite(dir: string): Promise<Db> {
   mkdirSync(dir, { recursive: true })
   if (!existsSync(join(dir, 'PG_VERSION'))) await initPglite(dir)
-  const worker = new Worker(WORKER, { workerData: { dir, conf: PGLITE_CONF } })
-  const waiting = new Map<number, { resolve: (rows: unknown[]) => void; reject: (err: Error) => void }>()
-  let nextId = 1
-  let dead: Error | undefined
-  // the worker keeps the process alive only while it has work: a gateway that was not closed still exits
-  worker.unref()
-  const fail = (err: Error): void => {
-    dead ??= err
-    for (const w of waiting.values()) w.reject(dead)
-    waiting.clear()
-  }
-  worker.on('message', (m: WorkerReply) => {
-    const w = waiting.get(m.id)
-    if (!w) return
-    waiting.delete(m.id)
-    if (waiting.size === 0) worker.unref()
-    if ('error' in m) w.reject(Object.assign(new Error(m.error.message), m.error.code ? { code: m.error.code } : {}))
-    else w.resolve(m.rows)
-  })
-  worker.on('error', (err) => fail(new Error(`embedded database failed: ${err.message}`)))
-  worker.on('exit', () => fail(new Error('embedded database closed')))
-  const send = (req: WorkerRequest): Promise<unknown[]> => {
-    if (dead) return Promise.reject(dead)
-    return new Promise((resolve, reject) => {
-      waiting.set(req.id, { resolve, reject })
-      worker.ref()
-      worker.postMessage(req)
-    })
-  }
-  const raw: Queryable = {
-    query: async <T extends object>(sql: string, params?: readonly unknown[]) => (await send({ id: nextId++, op: 'query', sql, params: params ? [...params] : undefined })) as T[],
+  const thread = new PgliteThread(dir)
+  const on = (generation?: number): Queryable => ({
+    query: async <T extends object>(sql: string, params?: readonly unknown[]) => (await thread.send({ op: 'query', sql, params: params ? [...params] : undefined }, generation)) as T[],
     exec: async (sql) => {
-      await send({ id: nextId++, op: 'exec', sql })
+      await thread.send({ op: 'exec', sql }, generation)
     },
-  }
+  })
+  const raw = on()
   // statements outside a transaction wait for the one in progress
   let inTransaction: Promise<unknown> = Promise.resolve()
-  const outside: Queryable = {
+  try {
+    await thread.send({ op: 'open' })
+  } catch (err) {
+    await thread.close()
+    throw err
+  }
+  return {
+    kind: 'pglite',
     query: async (sql, params) => {
       await inTransaction
       return raw.query(sql, params)
@@ -96,40 +72,27 @@ async function openPglite(dir: string): Promise<Db> {
       await inTransaction
       return raw.exec(sql)
     },
-  }
-  try {
-    await send({ id: nextId++, op: 'open' })
-  } catch (err) {
-    await worker.terminate()
-    throw err
-  }
-  return {
-    kind: 'pglite',
-    ...outside,
     async transaction(fn) {
       const before = inTransaction
       let end!: () => void
       inTransaction = new Promise<void>((r) => (end = r))
       try {
         await before
-        await raw.exec('BEGIN')
+        const tx = on(thread.current())
+        await tx.exec('BEGIN')
         try {
-          const out = await fn(raw)
-          await raw.exec('COMMIT')
+          const out = await fn(tx)
+          await tx.exec('COMMIT')
           return out
         } catch (err) {
-          await raw.exec('ROLLBACK').catch(() => {})
+          await tx.exec('ROLLBACK').catch(() => {})
           throw err
         }
       } finally {
         end()
       }
     },
-    async close() {
-      if (dead) return
-      await send({ id: nextId++, op: 'close' }).catch(() => {})
-      await worker.terminate()
-    },
+    close: () => thread.close(),
   }
 }
 
