@@ -73,8 +73,7 @@ export class UpstreamClient {
     }, call.timeoutMs)
     try {
       const res = await this.agent.request({
-        origin: new URL(call.url).origin,
-        path: pathOf(call.url),
+        ...target(call.url),
         method: 'POST',
         headers: call.headers,
         body: call.body,
@@ -110,9 +109,22 @@ export class UpstreamClient {
   }
 }
 
-function pathOf(url: string): string {
-  const u = new URL(url)
-  return u.pathname + u.search
+/**
+ * A URL's origin and path, parsed once: deployments call the same few URLs
+ * over and over, and parsing one (twice) per call was a visible cost.
+ * Bounded: cleared when it holds more than 1,000 (URLs come from the config).
+ */
+const targets = new Map<string, { origin: string; path: string }>()
+
+function target(url: string): { origin: string; path: string } {
+  let t = targets.get(url)
+  if (!t) {
+    const u = new URL(url)
+    t = { origin: u.origin, path: u.pathname + u.search }
+    if (targets.size >= 1000) targets.clear()
+    targets.set(url, t)
+  }
+  return t
 }
 
 async function* mapStreamErrors(
