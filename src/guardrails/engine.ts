@@ -99,20 +99,30 @@ export async function guarded(
   const started = performance.now()
   const ac = new AbortController()
   const onAbort = (): void => ac.abort()
-  call.signal.addEventListener('abort', onAbort, { once: true })
   // 'abort' never fires for a signal that is already aborted: a call abandoned
   // before this check started must still hand the guardrail an aborted signal.
   if (call.signal.aborted) ac.abort()
   let timer: NodeJS.Timeout | undefined
+  let listening = false
   try {
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        ac.abort()
-        reject(new TimeoutError())
-      }, spec.timeoutMs)
-    })
     const ctx: GuardContext = { ...call, mode, signal: ac.signal }
-    let verdict = validate(await Promise.race([run(ctx), timeout]), count)
+    const out = run(ctx)
+    // A verdict returned synchronously (the built-ins) is already there: no
+    // timeout could have interrupted it, so none is armed (a timer, a race and
+    // two listeners per check were a visible share of the built-ins' cost).
+    let answer: Verdict
+    if (isThenable(out)) {
+      call.signal.addEventListener('abort', onAbort, { once: true })
+      listening = true
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => {
+          ac.abort()
+          reject(new TimeoutError())
+        }, spec.timeoutMs)
+      })
+      answer = await Promise.race([out, timeout])
+    } else answer = out
+    let verdict = validate(answer, count)
     if (verdict.action === 'rewrite' && (mode === 'during_call' || mode === 'logging_only')) {
       verdict = { action: 'flag', reason: `rewrite ignored: ${mode} can only block or record`, findings: verdict.findings ?? [] }
     }
@@ -133,8 +143,12 @@ export async function guarded(
     throw new GuardrailUnavailable(spec.name, mode, why)
   } finally {
     clearTimeout(timer)
-    call.signal.removeEventListener('abort', onAbort)
+    if (listening) call.signal.removeEventListener('abort', onAbort)
   }
+}
+
+function isThenable(v: unknown): v is PromiseLike<Verdict> {
+  return typeof (v as { then?: unknown } | null)?.then === 'function'
 }
 
 class TimeoutError extends Error {}
