@@ -7,37 +7,17 @@ import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
 import { test } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { hashKey, KeyStore, type VirtualKey } from '../../src/auth/keys.ts'
-import { GatewayError } from '../../src/errors.ts'
+import { hashKey, KeyStore } from '../../src/auth/keys.ts'
 import { LocalCounters } from '../../src/limits/counters.ts'
 import { KeyLimits } from '../../src/limits/key-limits.ts'
 import type { Db, Queryable } from '../../src/store/db.ts'
+import { budgetExceeded, virtualKey } from '../helpers/virtual-key.ts'
 
-function key(fields: Partial<VirtualKey> = {}): VirtualKey {
-  return {
-    hash: randomBytes(32).toString('hex'),
-    alias: null,
-    teamId: null,
-    models: [],
-    guardrails: [],
-    metadata: {},
-    maxBudget: null,
-    budgetDuration: null,
-    budgetResetAt: null,
-    spend: 0,
-    rpmLimit: null,
-    tpmLimit: null,
-    expiresAt: null,
-    createdAt: new Date(),
-    ...fields,
-  }
-}
 
-const budgetExceeded = (e: unknown): boolean => e instanceof GatewayError && e.status === 400 && e.code === 'budget_exceeded'
 
 test('committing a record this process never counted (replayed from an earlier run) leaves its uncommitted spend alone', async () => {
   const limits = new KeyLimits(new LocalCounters())
-  const k = key({ maxBudget: 1 })
+  const k = virtualKey({ maxBudget: 1 })
   await limits.admit(k)
   await limits.used(k.hash, 'mine-1', 0, 0.6)
   assert.equal(limits.committed('replayed-from-before'), undefined)

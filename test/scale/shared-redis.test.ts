@@ -9,7 +9,7 @@ import { createServer, type Socket } from 'node:net'
 import { once } from 'node:events'
 import { randomBytes } from 'node:crypto'
 import { Redis } from 'ioredis'
-import { KeyStore, hashKey, type VirtualKey } from '../../src/auth/keys.ts'
+import { KeyStore, hashKey } from '../../src/auth/keys.ts'
 import type { Db } from '../../src/store/db.ts'
 import { KeyLimits } from '../../src/limits/key-limits.ts'
 import { RedisCounters } from '../../src/limits/redis-counters.ts'
@@ -18,6 +18,7 @@ import { SharedRedis, type SharedOp } from '../../src/shared/redis.ts'
 import { createLogger } from '../../src/telemetry/logger.ts'
 import { GatewayError } from '../../src/errors.ts'
 import { clearOfMinuteEdge, freePort, missing, until, TEST_REDIS_URL } from './support.ts'
+import { budgetExceeded, virtualKey } from '../helpers/virtual-key.ts'
 
 const why = missing('PORTCULLIS_TEST_REDIS_URL')
 const logger = createLogger({ level: 'silent' })
@@ -37,27 +38,7 @@ function skipped(t: TestContext): boolean {
   return why !== undefined
 }
 
-function key(fields: Partial<VirtualKey> = {}): VirtualKey {
-  return {
-    hash: randomBytes(32).toString('hex'),
-    alias: null,
-    teamId: null,
-    models: [],
-    guardrails: [],
-    metadata: {},
-    maxBudget: null,
-    budgetDuration: null,
-    budgetResetAt: null,
-    spend: 0,
-    rpmLimit: null,
-    tpmLimit: null,
-    expiresAt: null,
-    createdAt: new Date(),
-    ...fields,
-  }
-}
 
-const budgetExceeded = (e: unknown): boolean => e instanceof GatewayError && e.status === 400 && /budget exceeded/.test(e.message)
 
 test('no Redis at the URL: every use falls back at once and is counted; start-up waits at most the given bound', async () => {
   const fallbacks: SharedOp[] = []
@@ -66,7 +47,7 @@ test('no Redis at the URL: every use falls back at once and is counted; start-up
   assert.equal(await s.ready(300), false)
   assert.ok(performance.now() - t0 < 600)
   const limits = new KeyLimits(new RedisCounters(s), new SharedSpend(s))
-  const k = key({ rpmLimit: 2, maxBudget: 1 })
+  const k = virtualKey({ rpmLimit: 2, maxBudget: 1 })
   await clearOfMinuteEdge()
   const t1 = performance.now()
   await limits.admit(k)
@@ -100,7 +81,7 @@ test('budgets across instances: spend recorded on one stops the key on the other
   const a = new KeyLimits(new RedisCounters(sa), new SharedSpend(sa))
   const b = new KeyLimits(new RedisCounters(sb), new SharedSpend(sb))
   // both hold the key as loaded before any call: spend 0
-  const k = key({ maxBudget: 1, budgetResetAt: new Date(Date.now() + 86_400_000) })
+  const k = virtualKey({ maxBudget: 1, budgetResetAt: new Date(Date.now() + 86_400_000) })
   await a.admit(k)
   await a.used(k.hash, 'req-a', 10, 0.6)
   await b.admit(k)
@@ -114,7 +95,7 @@ test('budgets across instances: spend recorded on one stops the key on the other
   // a new budget period is a new counter, seeded with the database's (reset) spend
   await a.admit({ ...k, spend: 0, budgetResetAt: new Date(Date.now() + 2 * 86_400_000) })
   // an absent counter (new, or expired) is seeded from the database's spend as loaded: B loaded 0.99
-  const loaded = key({ maxBudget: 1, spend: 0.99 })
+  const loaded = virtualKey({ maxBudget: 1, spend: 0.99 })
   await b.admit(loaded)
   await b.used(loaded.hash, 'req-c', 10, 0.02)
   // A's cached copy predates it all (spend 0), yet A refuses the key
@@ -127,7 +108,7 @@ test('rate windows across instances: one rpm_limit, and tpm counted from both', 
   await Promise.all([sa.ready(2000), sb.ready(2000)])
   const a = new KeyLimits(new RedisCounters(sa))
   const b = new KeyLimits(new RedisCounters(sb))
-  const k = key({ tpmLimit: 100 })
+  const k = virtualKey({ tpmLimit: 100 })
   await clearOfMinuteEdge()
   await a.admit(k)
   await a.used(k.hash, 'req-d', 60, 0)
