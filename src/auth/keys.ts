@@ -159,10 +159,11 @@ export class KeyStore {
   async generate(input: KeyInput): Promise<{ key: string; info: VirtualKey }> {
     const key = 'sk-' + randomBytes(24).toString('base64url')
     const hash = hashKey(key)
+    // after the database is open: on a first start that can take seconds, and expiry counts from creation
+    const db = await this.db()
     const now = Date.now()
     const expires = input.duration ? new Date(now + (parseDuration(input.duration) as number)) : null
     const reset = input.budget_duration ? new Date(now + (parseDuration(input.budget_duration) as number)) : null
-    const db = await this.db()
     const rows = await db.query<Row>(
       `insert into keys (key_hash, key_alias, team_id, models, guardrails, metadata, max_budget, budget_duration, budget_reset_at, rpm_limit, tpm_limit, expires_at)
        values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) returning *`,
