@@ -16,6 +16,8 @@ const ready = (async () => {
   const { PGlite } = await import('@electric-sql/pglite')
   return PGlite.create(dir, { postgresqlconf: conf })
 })()
+// a database that cannot open is reported to each statement (handle()), not as an unhandled rejection
+ready.catch(() => {})
 
 let queue: Promise<void> = Promise.resolve()
 
