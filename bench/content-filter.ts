@@ -5,7 +5,8 @@ import { contentScanner, createContentFilter } from '../src/guardrails/builtin/c
 import { CREDENTIAL_DETECTORS } from '../src/guardrails/builtin/content-filter/credentials.ts'
 import { resolveParams } from '../src/guardrails/builtin/content-filter/params.ts'
 import { PII_DETECTORS } from '../src/guardrails/builtin/content-filter/pii.ts'
-import type { GuardContext } from '../src/guardrails/types.ts'
+import { ADVERSARIAL_INPUTS } from '../test/corpus/adversarial.ts'
+import { guardContext } from '../test/guardrails/unit/helpers.ts'
 
 const PROSE = `Quarterly planning notes. The platform team shipped release 4.12.0 on 2024-03-18, two weeks
 after the 4.11.2 hotfix. Latency at p99 dropped from 412 ms to 187 ms after we moved the token cache
@@ -87,7 +88,7 @@ const MARKDOWN = `## Release checklist
 
 const MIXED = [PROSE, CODE, JSON_TEXT, LOGS, MARKDOWN].join('\n\n')
 
-const ctx = { requestId: 'bench', model: 'bench', callType: 'chat', caller: {}, requestMetadata: {}, request: {}, signal: new AbortController().signal, mode: 'pre_call' } as unknown as GuardContext
+const ctx = guardContext()
 
 /**
  * µs per KB of `fn` over `bytes`: rounds of back-to-back calls, reporting the
@@ -134,25 +135,8 @@ console.log('\nper detector:')
 for (const d of [...PII_DETECTORS, ...CREDENTIAL_DETECTORS]) await measure(`  ${d.entities.slice(0, 3).join(',')}${d.entities.length > 3 ? ',…' : ''}`, bytes, () => d.scan(MIXED, () => {}), 8, 20)
 
 console.log('\nadversarial 100 KB inputs (whole built-in set, one call each):')
-const adversarial: Record<string, string> = {
-  "'a' × 100k": 'a'.repeat(100_000),
-  'digits × 100k': '1'.repeat(100_000),
-  "'@' × 100k": '@'.repeat(100_000),
-  "'a@' × 50k": 'a@'.repeat(50_000),
-  "'=' × 100k": '='.repeat(100_000),
-  "'password=' × 10k": 'password='.repeat(10_000),
-  "'1 ' × 50k": '1 '.repeat(50_000),
-  "'1-' × 50k": '1-'.repeat(50_000),
-  "'+1 ' × 33k": '+1 '.repeat(33_333),
-  "'eyJ' + 'a.' × 50k": 'eyJ' + 'a.'.repeat(50_000),
-  "'sk-' + 'a' × 100k": 'sk-' + 'a'.repeat(100_000),
-  "':' × 100k": ':'.repeat(100_000),
-  "'a:' × 50k": 'a:'.repeat(50_000),
-  "'AKIA' × 25k": 'AKIA'.repeat(25_000),
-  "'-----BEGIN PRIVATE KEY-----' × 3.7k": '-----BEGIN PRIVATE KEY-----'.repeat(3_700),
-}
 const scanner = contentScanner(await resolveParams({}, process.cwd()))
-for (const [label, input] of Object.entries(adversarial)) {
+for (const [label, input] of Object.entries(ADVERSARIAL_INPUTS)) {
   const t = performance.now()
   scanner.scan(input)
   console.log(`  ${label.padEnd(40)} ${(performance.now() - t).toFixed(1).padStart(7)} ms`)

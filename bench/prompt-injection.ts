@@ -9,7 +9,8 @@
 //
 //   npx node bench/prompt-injection.ts
 import { createPromptInjection } from '../src/guardrails/builtin/prompt-injection.ts'
-import type { GuardContext, GuardText } from '../src/guardrails/types.ts'
+import type { GuardText } from '../src/guardrails/types.ts'
+import { guardContext } from '../test/guardrails/unit/helpers.ts'
 
 const SAMPLES = [
   `The quarterly report shows revenue growth of 12% across all regions. Our engineering team shipped the new billing system in March, and customer satisfaction scores improved. Please review the attached spreadsheet and let me know if the numbers look right before Friday's meeting.`,
@@ -36,16 +37,7 @@ function mixedText(targetBytes: number): string {
   return out
 }
 
-const ctx: GuardContext = {
-  requestId: 'bench',
-  model: 'bench',
-  callType: 'chat',
-  mode: 'pre_call',
-  signal: new AbortController().signal,
-  caller: {},
-  requestMetadata: {},
-  request: {},
-}
+const ctx = guardContext()
 
 const guardrail = await createPromptInjection({}, { name: 'bench', configDir: '.' })
 const checkInput = guardrail.checkInput as NonNullable<typeof guardrail.checkInput>

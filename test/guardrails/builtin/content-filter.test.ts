@@ -12,18 +12,11 @@ import { ibanChecksumOk, ibanValid, luhn } from '../../../src/guardrails/builtin
 import { CREDENTIAL_DETECTORS } from '../../../src/guardrails/builtin/content-filter/credentials.ts'
 import { cardBrandOk, PII_DETECTORS, ssnValid } from '../../../src/guardrails/builtin/content-filter/pii.ts'
 import { ParamError } from '../../../src/guardrails/factory.ts'
-import type { GuardContext, Guardrail, GuardText, Verdict } from '../../../src/guardrails/types.ts'
+import type { Guardrail, GuardText, Verdict } from '../../../src/guardrails/types.ts'
+import { guardContext } from '../unit/helpers.ts'
+import { ADVERSARIAL_INPUTS } from '../../corpus/adversarial.ts'
 
-const ctx = {
-  requestId: 'test',
-  model: 'echo',
-  callType: 'chat',
-  mode: 'pre_call',
-  signal: new AbortController().signal,
-  caller: {},
-  requestMetadata: {},
-  request: {},
-} as unknown as GuardContext
+const ctx = guardContext()
 
 const dir = await mkdtemp(join(tmpdir(), 'content-filter-'))
 after(() => rm(dir, { recursive: true, force: true }))
@@ -381,51 +374,19 @@ describe('bad params are ParamErrors naming the key', () => {
   })
 })
 
-describe('adversarial inputs complete quickly', () => {
-  const inputs: Record<string, string> = {
-    "'a' × 100k": 'a'.repeat(100_000),
-    'digits × 100k': '7'.repeat(100_000),
-    "'@' × 100k": '@'.repeat(100_000),
-    "'a@' × 50k": 'a@'.repeat(50_000),
-    "'a.b@' × 25k": 'a.b@'.repeat(25_000),
-    "'=' × 100k": '='.repeat(100_000),
-    "'password=' × 11k": 'password='.repeat(11_111),
-    "'key: ' × 20k": 'key: '.repeat(20_000),
-    "'1 ' × 50k": '1 '.repeat(50_000),
-    "'1-' × 50k": '1-'.repeat(50_000),
-    "'+1 (' × 25k": '+1 ('.repeat(25_000),
-    "'1.' × 50k": '1.'.repeat(50_000),
-    "'a:' × 50k": 'a:'.repeat(50_000),
-    "'eyJ' + 'a.' × 50k": 'eyJ' + 'a.'.repeat(50_000),
-    "'sk-' + 'a' × 100k": 'sk-' + 'a'.repeat(100_000),
-    "'AKIA' × 25k": 'AKIA'.repeat(25_000),
-    "'DE89 ' × 20k": 'DE89 '.repeat(20_000),
-    "'-----BEGIN PRIVATE KEY-----' × 3.7k": '-----BEGIN PRIVATE KEY-----'.repeat(3_700),
-    "'Bearer ' × 14k": 'Bearer '.repeat(14_285),
-    "'x://a:b@' × 12k": 'x://a:b@'.repeat(12_500),
-    "'a at b dot ' × 9k": 'a at b dot '.repeat(9_090),
-    "'use aaaaaa as ' × 7k": 'use aaaaaa as '.repeat(7_142) + 'password',
-  }
+// A scanner that backtracks on one of these would hang here (the suite's
+// timeout fails it); their times are the bench's (bench/content-filter.ts).
+describe('adversarial inputs: every scanner finishes', () => {
   const detectors = [...PII_DETECTORS, ...CREDENTIAL_DETECTORS]
-  for (const [label, input] of Object.entries(inputs)) {
+  for (const [label, input] of Object.entries(ADVERSARIAL_INPUTS)) {
     test(label, () => {
-      const times: string[] = []
-      let total = 0
-      for (const d of detectors) {
-        const started = performance.now()
-        d.scan(input, () => {})
-        const ms = performance.now() - started
-        total += ms
-        if (ms >= 1) times.push(`${d.entities[0]} ${ms.toFixed(1)}`)
-      }
-      console.log(`${label}: ${total.toFixed(1)} ms over every detector${times.length ? ` (${times.join(', ')})` : ''}`)
+      for (const d of detectors) d.scan(input, () => {})
     })
   }
-  test('the whole guardrail over a 100 KB mixed adversarial text', async () => {
+  test('the whole guardrail over a 100 KB mixed adversarial text, with a user pattern and keywords, answers', async () => {
     const g = await make({ patterns: [{ pattern_type: 'regex', pattern: '(a|aa)+@', name: 'user' }], blocked_words: ['alpha'] })
     const text = ('a'.repeat(1000) + '@' + '1-'.repeat(500) + 'password=' + '='.repeat(500)).repeat(40).slice(0, 100_000)
-    const started = performance.now()
-    await run(g, text)
-    console.log(`guardrail with user pattern and keywords, 100 KB adversarial: ${(performance.now() - started).toFixed(1)} ms`)
+    const v = await run(g, text)
+    assert.ok(['allow', 'flag', 'rewrite', 'block'].includes(v.action))
   })
 })

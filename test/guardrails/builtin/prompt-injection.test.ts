@@ -7,18 +7,10 @@ import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import { createPromptInjection } from '../../../src/guardrails/builtin/prompt-injection.ts'
 import { ParamError } from '../../../src/guardrails/factory.ts'
-import type { GuardContext, Guardrail, GuardText, TextSource, Verdict } from '../../../src/guardrails/types.ts'
+import type { Guardrail, GuardText, TextSource, Verdict } from '../../../src/guardrails/types.ts'
+import { guardContext } from '../unit/helpers.ts'
 
-const ctx: GuardContext = {
-  requestId: 'req-pi',
-  model: 'gpt',
-  callType: 'chat',
-  mode: 'pre_call',
-  signal: new AbortController().signal,
-  caller: {},
-  requestMetadata: {},
-  request: {},
-}
+const ctx = guardContext()
 
 const make = async (params: Record<string, unknown> = {}): Promise<Guardrail> => createPromptInjection(params, { name: 'pi', configDir: '.' })
 

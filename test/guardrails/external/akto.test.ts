@@ -17,7 +17,7 @@ import { createAkto, mapModifiedPayload, readAnswer, requestPayload } from '../.
 import { ServiceError } from '../../../src/guardrails/external/service.ts'
 import { ParamError } from '../../../src/guardrails/factory.ts'
 import { GUARDRAIL_TYPES } from '../../../src/guardrails/registry.ts'
-import type { GuardContext, Guardrail, GuardText } from '../../../src/guardrails/types.ts'
+import type { GuardContext, Guardrail } from '../../../src/guardrails/types.ts'
 import { createServer } from '../../../src/http/server.ts'
 import { createLogger } from '../../../src/telemetry/logger.ts'
 import { apiFailure, useFakes, useGateway, type TestGateway } from '../../helpers/gateway.ts'
@@ -25,6 +25,7 @@ import { startFakeAkto, type FakeAkto } from '../../servers/fake-akto.ts'
 import type { FakeOpenAI } from '../../servers/fake-openai.ts'
 import { closedUrl, type Fault } from '../../servers/service-faults.ts'
 import { eventually, metric, requestLog } from '../support.ts'
+import { guardContext, texts } from '../unit/helpers.ts'
 
 const MODULE = fileURLToPath(new URL('../../fixtures/external/akto.ts', import.meta.url))
 const REGISTERED = 'akto' in GUARDRAIL_TYPES
@@ -449,21 +450,10 @@ describe('akto: configuration and secrets', () => {
 })
 
 describe('akto: units', () => {
-  const ctx = (over: Partial<GuardContext> = {}): GuardContext => ({
-    requestId: 'req-1',
-    model: 'gpt-x',
-    callType: 'chat',
-    mode: 'pre_call',
-    signal: new AbortController().signal,
-    caller: {},
-    requestMetadata: {},
-    request: {},
-    ...over,
-  })
-  const ts = (...texts: string[]): GuardText[] => texts.map((text, index) => ({ index, text, source: 'user' }))
+  const ctx = (over: Partial<GuardContext> = {}): GuardContext => guardContext({ model: 'gpt-x', ...over })
 
   test('requestPayload is the JSON string of {query, model}', () => {
-    assert.equal(requestPayload(ts('a', 'b\nc'), 'm'), '{"query":"a\\nb\\nc","model":"m"}')
+    assert.equal(requestPayload(texts('a', 'b\nc'), 'm'), '{"query":"a\\nb\\nc","model":"m"}')
   })
 
   test('readAnswer folds both key casings; false wins', () => {
@@ -493,20 +483,20 @@ describe('akto: units', () => {
       await g.close?.()
       await o.close?.()
     })
-    assert.deepEqual(await g.checkInput!(ts('hi'), ctx()), { action: 'allow' })
-    await g.checkInput!(ts('hi'), ctx({ callType: 'completion' }))
-    await g.checkInput!(ts('hi'), ctx({ callType: 'embeddings' }))
-    await o.checkInput!(ts('hi'), ctx())
+    assert.deepEqual(await g.checkInput!(texts('hi'), ctx()), { action: 'allow' })
+    await g.checkInput!(texts('hi'), ctx({ callType: 'completion' }))
+    await g.checkInput!(texts('hi'), ctx({ callType: 'embeddings' }))
+    await o.checkInput!(texts('hi'), ctx())
     assert.deepEqual(akto.requests.map((r) => r.body.call_type), ['completion', 'text_completion', 'embeddings', 'custom_type'])
     assert.deepEqual(akto.requests[0]?.payload, { query: 'hi', model: 'gpt-x' })
-    const blocked = await g.checkOutput!(ts('an ATTACK'), ctx({ mode: 'post_call' }))
+    const blocked = await g.checkOutput!(texts('an ATTACK'), ctx({ mode: 'post_call' }))
     assert.equal(blocked.action, 'block')
     assert.equal(blocked.action === 'block' && blocked.reason, 'Prompt injection detected by fake Akto')
-    const rewritten = await g.checkOutput!(ts('x', 'a secret-token'), ctx({ mode: 'post_call' }))
+    const rewritten = await g.checkOutput!(texts('x', 'a secret-token'), ctx({ mode: 'post_call' }))
     assert.deepEqual(rewritten.action === 'rewrite' && rewritten.texts, ['x', 'a [MASKED]'])
     // a reason-less refusal still says who refused
     akto.blockReason = ''
-    const bare = await g.checkInput!(ts('ATTACK'), ctx())
+    const bare = await g.checkInput!(texts('ATTACK'), ctx())
     assert.match(bare.action === 'block' ? bare.reason : '', /Akto guardrails service did not allow the request/)
   })
 })

@@ -15,7 +15,6 @@ import { ServiceError } from '../../../src/guardrails/external/service.ts'
 import { buildRequest, createGenericGuardrailApi, requestData, verdictOf } from '../../../src/guardrails/external/generic-api.ts'
 import { ParamError } from '../../../src/guardrails/factory.ts'
 import { GUARDRAIL_TYPES } from '../../../src/guardrails/registry.ts'
-import type { GuardContext, GuardText } from '../../../src/guardrails/types.ts'
 import { createServer } from '../../../src/http/server.ts'
 import { createLogger } from '../../../src/telemetry/logger.ts'
 import { apiFailure, useFakes, useGateway, type TestGateway } from '../../helpers/gateway.ts'
@@ -23,6 +22,7 @@ import { GENERIC_PATH, startFakeGenericGuardrail, type FakeGenericGuardrail } fr
 import type { FakeOpenAI } from '../../servers/fake-openai.ts'
 import { closedUrl } from '../../servers/service-faults.ts'
 import { metric, requestLog } from '../support.ts'
+import { guardContext, texts } from '../unit/helpers.ts'
 
 const MODULE = fileURLToPath(new URL('../../fixtures/external/generic-api.ts', import.meta.url))
 const REGISTERED = 'generic_guardrail_api' in GUARDRAIL_TYPES
@@ -276,22 +276,10 @@ describe('generic_guardrail_api: failures and config', () => {
 })
 
 describe('generic_guardrail_api: units', () => {
-  const ctx = (over: Partial<GuardContext> = {}): GuardContext => ({
-    requestId: 'req-9',
-    model: 'gpt',
-    callType: 'chat',
-    mode: 'pre_call',
-    signal: new AbortController().signal,
-    caller: {},
-    requestMetadata: {},
-    request: {},
-    ...over,
-  })
-  const ts = (...texts: string[]): GuardText[] => texts.map((text, index) => ({ index, text, source: 'user' }))
 
   test('request_data comes from the server-trusted caller, never from client metadata', () => {
     const d = requestData(
-      ctx({
+      guardContext({
         caller: { user_api_key_hash: 'h1', key_alias: 'team-key', user_id: 'u1', team_id: 't1' },
         requestMetadata: { user_id: 'spoofed', team_id: 'spoofed' },
         request: { user: 'eu-1' },
@@ -310,22 +298,22 @@ describe('generic_guardrail_api: units', () => {
   })
 
   test('buildRequest: the response direction sends no structured messages; optional fields are left out when empty', () => {
-    const b = buildRequest(ts('answer'), ctx({ mode: 'post_call', request: { messages: [{ role: 'user', content: 'q' }] } }), 'response', {})
+    const b = buildRequest(texts('answer'), guardContext({ mode: 'post_call', request: { messages: [{ role: 'user', content: 'q' }] } }), 'response', {})
     assert.deepEqual(Object.keys(b).sort(), ['additional_provider_specific_params', 'input_type', 'litellm_call_id', 'litellm_trace_id', 'request_data', 'texts'])
     assert.equal(b.input_type, 'response')
-    const e = buildRequest(ts('a', 'b'), ctx({ callType: 'embeddings', request: { input: ['a', 'b'] } }), 'request', { k: 1 })
+    const e = buildRequest(texts('a', 'b'), guardContext({ callType: 'embeddings', request: { input: ['a', 'b'] } }), 'request', { k: 1 })
     assert.equal(e.structured_messages, undefined)
     assert.deepEqual(e.additional_provider_specific_params, { k: 1 })
   })
 
   test('verdictOf: NONE allows, BLOCKED blocks, INTERVENED rewrites 1:1 or is an invalid shape', () => {
-    assert.deepEqual(verdictOf({ action: 'NONE' }, ts('a')), { action: 'allow' })
-    assert.deepEqual(verdictOf({ action: 'BLOCKED', blocked_reason: null }, ts('a')), { action: 'block', reason: 'blocked by the guardrail service (it gave no reason)' })
-    const rw = verdictOf({ action: 'GUARDRAIL_INTERVENED', texts: ['a', 'B'] }, ts('a', 'b'))
+    assert.deepEqual(verdictOf({ action: 'NONE' }, texts('a')), { action: 'allow' })
+    assert.deepEqual(verdictOf({ action: 'BLOCKED', blocked_reason: null }, texts('a')), { action: 'block', reason: 'blocked by the guardrail service (it gave no reason)' })
+    const rw = verdictOf({ action: 'GUARDRAIL_INTERVENED', texts: ['a', 'B'] }, texts('a', 'b'))
     assert.deepEqual(rw.action === 'rewrite' && [rw.texts, rw.findings], [['a', 'B'], [{ type: 'guardrail_intervened', index: 1 }]])
-    assert.equal(verdictOf({ action: 'GUARDRAIL_INTERVENED', texts: ['a'] }, ts('a')).action, 'flag')
+    assert.equal(verdictOf({ action: 'GUARDRAIL_INTERVENED', texts: ['a'] }, texts('a')).action, 'flag')
     for (const bad of [{ action: 'GUARDRAIL_INTERVENED' as const }, { action: 'GUARDRAIL_INTERVENED' as const, texts: ['x'] }]) {
-      assert.throws(() => verdictOf(bad, ts('a', 'b')), (e: unknown) => e instanceof ServiceError && e.kind === 'invalid_shape')
+      assert.throws(() => verdictOf(bad, texts('a', 'b')), (e: unknown) => e instanceof ServiceError && e.kind === 'invalid_shape')
     }
   })
 })

@@ -2,7 +2,7 @@
 // decision collectors, small timing helpers.
 import type { CallInfo } from '../../../src/guardrails/engine.ts'
 import type { GuardrailSpec } from '../../../src/guardrails/spec.ts'
-import type { Decision, Guardrail, GuardrailMode, GuardText, Verdict } from '../../../src/guardrails/types.ts'
+import type { Decision, GuardContext, Guardrail, GuardrailMode, GuardText, Verdict } from '../../../src/guardrails/types.ts'
 
 /** A configured guardrail: defaults are post_call, fail closed, error on block, 1 s timeout. */
 export function spec(guardrail: Guardrail, opts: Partial<Omit<GuardrailSpec, 'guardrail' | 'name'>> = {}): GuardrailSpec {
@@ -23,6 +23,11 @@ export function spec(guardrail: Guardrail, opts: Partial<Omit<GuardrailSpec, 'gu
 /** What the engine needs of a call besides the mode. */
 export function callInfo(signal: AbortSignal = new AbortController().signal): CallInfo {
   return { requestId: 'req-1', model: 'gpt', callType: 'chat', caller: {}, requestMetadata: {}, request: {}, signal }
+}
+
+/** What a guardrail's check gets: callInfo() in pre_call, with `over` on top. */
+export function guardContext(over: Partial<GuardContext> = {}): GuardContext {
+  return { ...callInfo(), mode: 'pre_call', ...over }
 }
 
 /** A decision sink that keeps what it got. */
