@@ -6,6 +6,7 @@ import { join } from 'node:path'
 import type { TestContext } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
+import type OpenAI from 'openai'
 import { startGateway, type TestGateway } from '../helpers/gateway.ts'
 import { startFakeOpenAI, type FakeOpenAI } from '../servers/fake-openai.ts'
 
@@ -15,13 +16,12 @@ export const fixture = (name: string): string => join(FIXTURES, `${name}.ts`)
 
 export type Mode = 'pre_call' | 'during_call' | 'post_call' | 'logging_only'
 
-/** A `guardrails:` entry: `guardrail: custom` with `module` = fixture `fixture`; every other key goes to litellm_params. */
-export interface GuardrailDef {
-  name: string
-  fixture: string
-  mode: Mode | Mode[]
-  [param: string]: unknown
-}
+/**
+ * A `guardrails:` entry: a registered guardrail `type` (`akto`, `presidio`, …),
+ * or `guardrail: custom` with `module` = the fixture `fixture`; every other key
+ * goes to litellm_params.
+ */
+export type GuardrailDef = { name: string; mode: Mode | Mode[]; [param: string]: unknown } & ({ type: string; fixture?: never } | { fixture: string; type?: never })
 
 /**
  * A config (JSON is YAML) with model `gpt` on the fake upstream `upstream`
@@ -35,15 +35,26 @@ export function config(opts: { upstream?: string; guardrails: GuardrailDef[]; ge
       model_list: models,
       router_settings: { num_retries: 0 },
       ...(opts.general ? { general_settings: opts.general } : {}),
-      guardrails: opts.guardrails.map(({ name, fixture: f, ...params }) => ({
+      guardrails: opts.guardrails.map(({ name, fixture: f, type, ...params }) => ({
         guardrail_name: name,
-        litellm_params: { guardrail: 'custom', module: fixture(f), ...params },
+        litellm_params: { ...(type ? { guardrail: type } : { guardrail: 'custom', module: fixture(f as string) }), ...params },
       })),
     },
     null,
     2,
   )
 }
+
+export type ChatBody = OpenAI.Chat.ChatCompletionCreateParamsNonStreaming & { guardrails?: string[] }
+
+/** A chat request for model `gpt` with one user message (and the guardrails it asks for, if any). */
+export const chatBody = (content: string, guardrails?: string[]): ChatBody => ({ model: 'gpt', messages: [{ role: 'user', content }], ...(guardrails ? { guardrails } : {}) })
+
+/** One chat call through the SDK, with its response. */
+export const ask = (gw: TestGateway, content: string, guardrails?: string[]) => gw.client().chat.completions.create(chatBody(content, guardrails)).withResponse()
+
+/** The message contents of a request the fake upstream received. */
+export const contents = (body: Record<string, unknown> | undefined): unknown[] => ((body?.messages ?? []) as Array<{ content: unknown }>).map((m) => m.content)
 
 /** A fake upstream and a gateway on `yaml(fake.url)`, both closed when the test ends. */
 export async function setup(t: TestContext, yaml: (upstream: string) => string): Promise<{ fake: FakeOpenAI; gw: TestGateway }> {

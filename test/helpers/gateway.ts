@@ -78,6 +78,13 @@ export async function useFakes<N extends string[]>(t: TestContext, ...names: N):
   return fakes as { [K in keyof N]: FakeOpenAI }
 }
 
+/** A fake service started by `start`, closed when the test ends. */
+export async function useServer<S extends { close(): Promise<unknown> }>(t: TestContext, start: () => Promise<S>): Promise<S> {
+  const server = await start()
+  t.after(() => server.close())
+  return server
+}
+
 /** A gateway on the YAML config `yaml`, closed when the test ends. */
 export async function useGateway(t: TestContext, yaml: string): Promise<TestGateway> {
   const gw = await startGateway(yaml)

@@ -5,68 +5,39 @@
 // way the service can fail — closed by default, open with on_error: allow,
 // each with its error kind in /metrics — plus the circuit breaker, the
 // api_base check at start and the API key kept out of logs and error bodies.
-// Until `akto` is in the registry the gateway loads the factory as a custom
-// module (test/fixtures/external/akto.ts); afterwards it uses the real type.
 import { describe, test, type TestContext } from 'node:test'
 import assert from 'node:assert/strict'
-import { fileURLToPath } from 'node:url'
-import type { ChatCompletionCreateParamsNonStreaming } from 'openai/resources/chat/completions'
 import { ConfigError, parseConfig, type ConfigIssue } from '../../../src/config/load.ts'
 import { buildGuardrails } from '../../../src/guardrails/build.ts'
 import { createAkto, mapModifiedPayload, readAnswer, requestPayload } from '../../../src/guardrails/external/akto.ts'
 import { ServiceError } from '../../../src/guardrails/external/service.ts'
 import { ParamError } from '../../../src/guardrails/factory.ts'
-import { GUARDRAIL_TYPES } from '../../../src/guardrails/registry.ts'
 import type { GuardContext, Guardrail } from '../../../src/guardrails/types.ts'
 import { createServer } from '../../../src/http/server.ts'
 import { createLogger } from '../../../src/telemetry/logger.ts'
-import { apiFailure, useFakes, useGateway, type TestGateway } from '../../helpers/gateway.ts'
+import { apiFailure, useServer, type TestGateway } from '../../helpers/gateway.ts'
 import { startFakeAkto, type FakeAkto } from '../../servers/fake-akto.ts'
 import type { FakeOpenAI } from '../../servers/fake-openai.ts'
 import { closedUrl, type Fault } from '../../servers/service-faults.ts'
-import { eventually, metric, requestLog } from '../support.ts'
+import { chatBody, config, type ChatBody, contents, eventually, metric, requestLog, setup, type GuardrailDef, type Mode } from '../support.ts'
 import { guardContext, texts } from '../unit/helpers.ts'
 
-const MODULE = fileURLToPath(new URL('../../fixtures/external/akto.ts', import.meta.url))
-const REGISTERED = 'akto' in GUARDRAIL_TYPES
-const TYPE: Record<string, string> = REGISTERED ? { guardrail: 'akto' } : { guardrail: 'custom', module: MODULE }
+type Def = { name: string; mode: Mode; [param: string]: unknown }
 
-interface Def {
-  name: string
-  [param: string]: unknown
+/** A akto guardrail; a generous timeout unless a test sets one (a loaded machine must not turn a check into a timeout). */
+const def = (d: Def): GuardrailDef => ({ type: 'akto', timeout: 10, ...d })
+
+/** A fake service, a fake upstream and a gateway with the guardrails `defs(service url)`, all closed when the test ends. */
+async function env(t: TestContext, defs: (url: string) => Def[]): Promise<{ akto: FakeAkto; fake: FakeOpenAI; gw: TestGateway }> {
+  const svc = await useServer(t, startFakeAkto)
+  const { fake, gw } = await setup(t, (up) => config({ upstream: up, guardrails: defs(svc.url).map(def) }))
+  return { akto: svc, fake, gw }
 }
-
-/** A config (JSON is YAML): `gpt` on the fake upstream, `echo`, no retries, and akto guardrails `defs`. */
-function yaml(upstream: string, defs: Def[]): string {
-  return JSON.stringify({
-    model_list: [
-      { model_name: 'echo', litellm_params: { model: 'echo/echo' } },
-      { model_name: 'gpt', litellm_params: { model: 'openai/gpt-upstream', api_base: upstream, api_key: 'sk-deployment-secret' } },
-    ],
-    router_settings: { num_retries: 0 },
-    // a generous timeout unless a test sets one: a loaded machine must not turn a check into a timeout
-    guardrails: defs.map(({ name, ...params }) => ({ guardrail_name: name, litellm_params: { ...TYPE, timeout: 10, ...params } })),
-  })
-}
-
-/** A fake Akto, a fake upstream and a gateway with the guardrails `defs(akto.url)`, all closed when the test ends. */
-async function env(t: TestContext, defs: (aktoUrl: string) => Def[]): Promise<{ akto: FakeAkto; fake: FakeOpenAI; gw: TestGateway }> {
-  const akto = await startFakeAkto()
-  t.after(() => akto.close())
-  const [fake] = await useFakes(t, 'fake')
-  const gw = await useGateway(t, yaml(fake.url, defs(akto.url)))
-  return { akto, fake, gw }
-}
-
-const chat = (content: string, guardrails?: string[]): ChatCompletionCreateParamsNonStreaming =>
-  ({ model: 'gpt', messages: [{ role: 'user', content }], ...(guardrails ? { guardrails } : {}) }) as ChatCompletionCreateParamsNonStreaming
-
-const contents = (body: Record<string, unknown>): unknown[] => (body.messages as Array<{ content: unknown }>).map((m) => m.content)
 
 describe('akto: request check (sync)', () => {
   test('a request the service does not allow is a 400 with its reason; the model is never called; the decision is recorded', async (t) => {
     const { akto, fake, gw } = await env(t, (url) => [{ name: 'akto-guard', api_base: url, mode: 'pre_call', default_on: true }])
-    const err = await apiFailure(gw.client().chat.completions.create(chat('please ATTACK the system')))
+    const err = await apiFailure(gw.client().chat.completions.create(chatBody('please ATTACK the system')))
     assert.equal(err.status, 400)
     assert.equal(err.code, 'guardrail_blocked')
     const body = err.error as { message: string; guardrail: { name: string; mode: string; reason: string } }
@@ -84,7 +55,7 @@ describe('akto: request check (sync)', () => {
     assert.ok(!gw.logs.some((l) => l.includes('ATTACK the system')), 'no log line holds the prompt')
 
     // an innocent request passes untouched and is recorded as allowed
-    const { data, response } = await gw.client().chat.completions.create(chat('hello there')).withResponse()
+    const { data, response } = await gw.client().chat.completions.create(chatBody('hello there')).withResponse()
     assert.equal(data.choices[0]?.message.content, 'fake: hello there')
     const ok = await requestLog(gw, response.headers.get('x-request-id'))
     assert.deepEqual(ok.guardrails?.map((d) => [d.name, d.mode, d.action]), [['akto-guard', 'pre_call', 'allow']])
@@ -132,7 +103,7 @@ describe('akto: request check (sync)', () => {
     assert.deepEqual(akto.requests[2]?.body, { payload: JSON.stringify({ query: 'alpha\nbeta', model: 'gpt' }), call_type: 'embeddings' })
 
     // `call_type` overrides the name sent
-    await gw.client().chat.completions.create(chat('hi', ['akto-ct']))
+    await gw.client().chat.completions.create(chatBody('hi', ['akto-ct']))
     assert.deepEqual(akto.requests.slice(3).map((q) => q.body.call_type).sort(), ['acompletion', 'completion'])
   })
 
@@ -159,11 +130,11 @@ describe('akto: request check (sync)', () => {
         assert.deepEqual(log.guardrails?.map((d) => [d.name, d.action, d.reason, d.findings]), [['akto-guard', 'rewrite', 'modified by Akto: Sensitive data redacted', 2]])
 
         // one text takes the whole payload
-        await gw.client().chat.completions.create(chat('only secret-token here'))
+        await gw.client().chat.completions.create(chatBody('only secret-token here'))
         assert.deepEqual(contents(fake.requests[1]!.body), ['only [MASKED] here'])
 
         // a block reads the same casing
-        const err = await apiFailure(gw.client().chat.completions.create(chat('ATTACK')))
+        const err = await apiFailure(gw.client().chat.completions.create(chatBody('ATTACK')))
         assert.equal(err.status, 400)
         assert.match((err.error as { message: string }).message, /Prompt injection detected by fake Akto/)
         assert.equal(fake.requests.length, 2)
@@ -182,14 +153,14 @@ describe('akto: request check (sync)', () => {
       { role: 'system' as const, content: 'be brief' },
       { role: 'user' as const, content: 'my secret-token' },
     ]
-    const err = await apiFailure(gw.client().chat.completions.create({ model: 'gpt', messages, guardrails: ['closed'] } as ChatCompletionCreateParamsNonStreaming))
+    const err = await apiFailure(gw.client().chat.completions.create({ model: 'gpt', messages, guardrails: ['closed'] } as ChatBody))
     assert.equal(err.status, 503)
     assert.equal(err.code, 'guardrail_unavailable')
     assert.match((err.error as { message: string }).message, /ModifiedPayload has 1 line\(s\) where the 2 texts sent had 2/)
     assert.equal(fake.requests.length, 0, 'nothing reached the model')
     assert.equal(await metric(gw, 'guardrail_errors_total', { guardrail: 'closed', mode: 'pre_call', kind: 'invalid_shape' }), 1)
 
-    const { response } = await gw.client().chat.completions.create({ model: 'gpt', messages, guardrails: ['open'] } as ChatCompletionCreateParamsNonStreaming).withResponse()
+    const { response } = await gw.client().chat.completions.create({ model: 'gpt', messages, guardrails: ['open'] } as ChatBody).withResponse()
     assert.equal(response.status, 200)
     const log = await requestLog(gw, response.headers.get('x-request-id'))
     assert.deepEqual(log.guardrails?.map((d) => [d.name, d.action]), [['open', 'unevaluated']])
@@ -199,7 +170,7 @@ describe('akto: request check (sync)', () => {
   test('an answer without Allowed/allowed is an invalid shape, never an allow (the original hook defaulted to True)', async (t) => {
     const { akto, fake, gw } = await env(t, (url) => [{ name: 'akto-guard', api_base: url, mode: 'pre_call', default_on: true }])
     akto.fault = { kind: 'status', status: 200, body: JSON.stringify({ Reason: 'looks fine', Modified: false }) }
-    const err = await apiFailure(gw.client().chat.completions.create(chat('hello')))
+    const err = await apiFailure(gw.client().chat.completions.create(chatBody('hello')))
     assert.equal(err.status, 503)
     assert.match((err.error as { message: string }).message, /neither Allowed nor allowed/)
     assert.equal(fake.requests.length, 0)
@@ -208,7 +179,7 @@ describe('akto: request check (sync)', () => {
 
   test('during_call blocks beside the upstream call with the service reason', async (t) => {
     const { akto, gw } = await env(t, (url) => [{ name: 'akto-guard', api_base: url, mode: 'during_call', default_on: true }])
-    const err = await apiFailure(gw.client().chat.completions.create(chat('ATTACK now')))
+    const err = await apiFailure(gw.client().chat.completions.create(chatBody('ATTACK now')))
     assert.equal(err.status, 400)
     assert.deepEqual((err.error as { guardrail: unknown }).guardrail, { name: 'akto-guard', mode: 'during_call', reason: 'Prompt injection detected by fake Akto' })
     assert.equal(akto.requests[0]?.path, '/api/validate/request')
@@ -218,7 +189,7 @@ describe('akto: request check (sync)', () => {
 describe('akto: response check (post_call)', () => {
   test('the answer is checked with {payload: <answer text>}: a block names the reason, a modification reaches the client', async (t) => {
     const { akto, fake, gw } = await env(t, (url) => [{ name: 'akto-out', api_base: url, mode: 'post_call', default_on: true }])
-    const err = await apiFailure(gw.client().chat.completions.create(chat('say ATTACK')))
+    const err = await apiFailure(gw.client().chat.completions.create(chatBody('say ATTACK')))
     assert.equal(err.status, 400)
     assert.deepEqual((err.error as { guardrail: unknown }).guardrail, { name: 'akto-out', mode: 'post_call', reason: 'Prompt injection detected by fake Akto' })
     assert.equal(fake.requests.length, 1, 'the model answered; its answer was blocked')
@@ -226,7 +197,7 @@ describe('akto: response check (post_call)', () => {
     assert.equal(akto.requests[0]?.path, '/api/validate/response')
     assert.deepEqual(akto.requests[0]?.body, { payload: 'fake: say ATTACK' })
 
-    const r = await gw.client().chat.completions.create(chat('repeat secret-token'))
+    const r = await gw.client().chat.completions.create(chatBody('repeat secret-token'))
     assert.equal(r.choices[0]?.message.content, 'fake: repeat [MASKED]')
     assert.deepEqual(akto.requests[1]?.body, { payload: 'fake: repeat secret-token' })
   })
@@ -234,14 +205,14 @@ describe('akto: response check (post_call)', () => {
   test('a streamed answer is checked before the client sees it: modified text streams masked, a refusal blocks before the first byte', async (t) => {
     const { akto, fake, gw } = await env(t, (url) => [{ name: 'akto-out', api_base: url, mode: 'post_call', default_on: true }])
     fake.queue({ kind: 'stream', chunks: ['your ', 'secret-', 'token ', 'is safe'] })
-    const stream = await gw.client().chat.completions.create({ ...chat('go'), stream: true })
+    const stream = await gw.client().chat.completions.create({ ...chatBody('go'), stream: true })
     let text = ''
     for await (const c of stream) text += c.choices[0]?.delta.content ?? ''
     assert.equal(text, 'your [MASKED] is safe')
     assert.ok(akto.requests.every((r) => r.path === '/api/validate/response'))
 
     fake.queue({ kind: 'stream', chunks: ['an ', 'ATT', 'ACK ', 'plan'] })
-    const err = await apiFailure(gw.client().chat.completions.create({ ...chat('go'), stream: true }))
+    const err = await apiFailure(gw.client().chat.completions.create({ ...chatBody('go'), stream: true }))
     assert.equal(err.status, 400)
     assert.equal(err.code, 'guardrail_blocked')
   })
@@ -252,7 +223,7 @@ describe('akto: async (logging_only)', () => {
     const { akto, gw } = await env(t, (url) => [{ name: 'akto-async', api_base: url, mode: 'logging_only', default_on: true }])
     akto.fault = { kind: 'slow', ms: 1500 }
     const started = Date.now()
-    const { data, response } = await gw.client().chat.completions.create(chat('ATTACK quietly')).withResponse()
+    const { data, response } = await gw.client().chat.completions.create(chatBody('ATTACK quietly')).withResponse()
     const took = Date.now() - started
     assert.equal(response.status, 200)
     assert.equal(data.choices[0]?.message.content, 'fake: ATTACK quietly')
@@ -282,20 +253,20 @@ describe('akto: the service failing', () => {
   ]
   for (const [what, fault, kind, extra] of faults) {
     test(`a service that ${what} fails closed (503 guardrail_unavailable), or open with on_error: allow (200, unevaluated); kind ${kind}`, async (t) => {
-      const akto = await startFakeAkto()
-      t.after(() => akto.close())
+      const akto = await useServer(t, startFakeAkto)
       const base = fault === 'down' ? await closedUrl() : akto.url
       if (fault !== 'down') akto.fault = fault
-      const [fake] = await useFakes(t, 'fake')
-      const gw = await useGateway(
-        t,
-        yaml(fake.url, [
-          { name: 'closed', api_base: base, mode: 'pre_call', api_key: 'sk-akto-secret-4242', ...extra },
-          { name: 'open', api_base: base, mode: 'pre_call', on_error: 'allow', api_key: 'sk-akto-secret-4242', ...extra },
-        ]),
+      const { fake, gw } = await setup(t, (up) =>
+        config({
+          upstream: up,
+          guardrails: ([
+            { name: 'closed', api_base: base, mode: 'pre_call', api_key: 'sk-akto-secret-4242', ...extra },
+            { name: 'open', api_base: base, mode: 'pre_call', on_error: 'allow', api_key: 'sk-akto-secret-4242', ...extra },
+          ] satisfies Def[]).map(def),
+        }),
       )
       const started = Date.now()
-      const err = await apiFailure(gw.client().chat.completions.create(chat('hello', ['closed'])))
+      const err = await apiFailure(gw.client().chat.completions.create(chatBody('hello', ['closed'])))
       assert.ok(Date.now() - started < 1900, 'the check was cut at its timeout')
       assert.equal(err.status, 503)
       assert.equal(err.code, 'guardrail_unavailable')
@@ -306,7 +277,7 @@ describe('akto: the service failing', () => {
       const closedLog = await requestLog(gw, err.headers?.get('x-request-id') ?? null)
       assert.deepEqual(closedLog.guardrails?.map((d) => [d.name, d.action]), [['closed', 'block']])
 
-      const { data, response } = await gw.client().chat.completions.create(chat('hello', ['open'])).withResponse()
+      const { data, response } = await gw.client().chat.completions.create(chatBody('hello', ['open'])).withResponse()
       assert.equal(response.status, 200)
       assert.equal(data.choices[0]?.message.content, 'fake: hello')
       const log = await requestLog(gw, response.headers.get('x-request-id'))
@@ -322,12 +293,12 @@ describe('akto: the service failing', () => {
     const { akto, fake, gw } = await env(t, (url) => [{ name: 'akto-guard', api_base: url, mode: 'pre_call', default_on: true }])
     akto.fault = { kind: 'status', status: 500 }
     for (let i = 0; i < 5; i++) {
-      const err = await apiFailure(gw.client().chat.completions.create(chat(`try ${i}`)))
+      const err = await apiFailure(gw.client().chat.completions.create(chatBody(`try ${i}`)))
       assert.equal(err.status, 503)
     }
     assert.equal(akto.requests.length, 5)
     for (let i = 0; i < 3; i++) {
-      const err = await apiFailure(gw.client().chat.completions.create(chat('again')))
+      const err = await apiFailure(gw.client().chat.completions.create(chatBody('again')))
       assert.equal(err.status, 503)
       assert.match((err.error as { message: string }).message, /circuit open/)
     }
@@ -342,7 +313,7 @@ describe('akto: the service failing', () => {
     akto.fault = { kind: 'slow', ms: 5000 }
     for (let i = 0; i < 5; i++) {
       const started = Date.now()
-      const r = await gw.client().chat.completions.create(chat(`try ${i}`))
+      const r = await gw.client().chat.completions.create(chatBody(`try ${i}`))
       assert.equal(r.choices[0]?.message.content, `fake: try ${i}`)
       assert.ok(Date.now() - started >= 900, 'a slow service costs its timeout')
     }
@@ -350,7 +321,7 @@ describe('akto: the service failing', () => {
     await eventually(() => akto.requests.length, (n) => n === 5, 'five requests')
     await new Promise((r) => setTimeout(r, 50))
     const started = Date.now()
-    const r = await gw.client().chat.completions.create(chat('fast now'))
+    const r = await gw.client().chat.completions.create(chatBody('fast now'))
     const took = Date.now() - started
     assert.equal(r.choices[0]?.message.content, 'fake: fast now')
     assert.ok(took < 500, `an open circuit answers at once, not after the 1 s timeout (${took} ms)`)
@@ -364,7 +335,7 @@ describe('akto: configuration and secrets', () => {
   const cfg = (apiBase: unknown, extra: Record<string, unknown> = {}): string =>
     JSON.stringify({
       model_list: [{ model_name: 'echo', litellm_params: { model: 'echo/echo' } }],
-      guardrails: [{ guardrail_name: 'akto-guard', litellm_params: { ...TYPE, mode: 'pre_call', api_base: apiBase, ...extra } }],
+      guardrails: [{ guardrail_name: 'akto-guard', litellm_params: { guardrail: 'akto', mode: 'pre_call', api_base: apiBase, ...extra } }],
     })
 
   const startFails = async (text: string): Promise<ConfigError> => {
@@ -389,7 +360,7 @@ describe('akto: configuration and secrets', () => {
       const err = await startFails(cfg(base))
       assert.equal(err.issues.length, 1)
       assert.match(err.issues[0]?.message ?? '', message)
-      if (REGISTERED) assert.equal(err.issues[0]?.path, 'guardrails[0].litellm_params.api_base')
+      assert.equal(err.issues[0]?.path, 'guardrails[0].litellm_params.api_base')
     })
   }
 
@@ -413,7 +384,7 @@ describe('akto: configuration and secrets', () => {
     }
   })
 
-  test('buildGuardrails reports the plain-http warning with its YAML path', { skip: !REGISTERED && 'akto is not registered yet (custom modules get no warn)' }, async () => {
+  test('buildGuardrails reports the plain-http warning with its YAML path', async () => {
     const { config, lineOf } = parseConfig(cfg('http://10.20.30.40:8080'), '/tmp/akto-test.yaml', {})
     const warnings: ConfigIssue[] = []
     const specs = await buildGuardrails(config, lineOf, warnings)
@@ -435,11 +406,11 @@ describe('akto: configuration and secrets', () => {
   test('the API key is sent as a Bearer token, and never appears in logs or error bodies (even when the service echoes it)', async (t) => {
     const key = 'sk-akto-very-secret-9931'
     const { akto, gw } = await env(t, (url) => [{ name: 'akto-guard', api_base: url, mode: 'pre_call', default_on: true, api_key: key }])
-    await gw.client().chat.completions.create(chat('hello'))
+    await gw.client().chat.completions.create(chatBody('hello'))
     assert.equal(akto.requests[0]?.headers.authorization, `Bearer ${key}`)
 
     akto.fault = { kind: 'status', status: 500, body: JSON.stringify({ error: `invalid token Bearer ${key} (${key})` }) }
-    const err = await apiFailure(gw.client().chat.completions.create(chat('hello again')))
+    const err = await apiFailure(gw.client().chat.completions.create(chatBody('hello again')))
     assert.equal(err.status, 503)
     const body = JSON.stringify(err.error)
     assert.match(body, /service answered 500/)
@@ -475,8 +446,7 @@ describe('akto: units', () => {
   })
 
   test('checkInput / checkOutput against the fake: call types, the override, and verdicts', async (t) => {
-    const akto = await startFakeAkto()
-    t.after(() => akto.close())
+    const akto = await useServer(t, startFakeAkto)
     const g = await createAkto({ api_base: akto.url + '/' }, { name: 'u', configDir: '/' })
     const o = await createAkto({ api_base: akto.url, call_type: 'custom_type' }, { name: 'u2', configDir: '/' })
     t.after(async () => {

@@ -4,64 +4,37 @@
 // model and the client see), a count mismatch failing closed, the request body
 // (texts, structured messages, tools, request_data, call ids, extra params and
 // headers) in both directions, and failures going through on_error.
-// Until `generic_guardrail_api` is in the registry the gateway loads the
-// factory as a custom module (test/fixtures/external/generic-api.ts).
 import { describe, test, type TestContext } from 'node:test'
 import assert from 'node:assert/strict'
-import { fileURLToPath } from 'node:url'
-import type { ChatCompletionCreateParamsNonStreaming } from 'openai/resources/chat/completions'
 import { ConfigError, parseConfig } from '../../../src/config/load.ts'
 import { ServiceError } from '../../../src/guardrails/external/service.ts'
 import { buildRequest, createGenericGuardrailApi, requestData, verdictOf } from '../../../src/guardrails/external/generic-api.ts'
 import { ParamError } from '../../../src/guardrails/factory.ts'
-import { GUARDRAIL_TYPES } from '../../../src/guardrails/registry.ts'
 import { createServer } from '../../../src/http/server.ts'
 import { createLogger } from '../../../src/telemetry/logger.ts'
-import { apiFailure, useFakes, useGateway, type TestGateway } from '../../helpers/gateway.ts'
+import { apiFailure, useServer, type TestGateway } from '../../helpers/gateway.ts'
 import { GENERIC_PATH, startFakeGenericGuardrail, type FakeGenericGuardrail } from '../../servers/fake-generic-guardrail.ts'
 import type { FakeOpenAI } from '../../servers/fake-openai.ts'
 import { closedUrl } from '../../servers/service-faults.ts'
-import { metric, requestLog } from '../support.ts'
+import { chatBody, config, contents, metric, requestLog, setup, type GuardrailDef, type Mode } from '../support.ts'
 import { guardContext, texts } from '../unit/helpers.ts'
 
-const MODULE = fileURLToPath(new URL('../../fixtures/external/generic-api.ts', import.meta.url))
-const REGISTERED = 'generic_guardrail_api' in GUARDRAIL_TYPES
-const TYPE: Record<string, string> = REGISTERED ? { guardrail: 'generic_guardrail_api' } : { guardrail: 'custom', module: MODULE }
+type Def = { name: string; mode: Mode; [param: string]: unknown }
 
-interface Def {
-  name: string
-  [param: string]: unknown
-}
+/** A generic_guardrail_api guardrail; a generous timeout unless a test sets one (a loaded machine must not turn a check into a timeout). */
+const def = (d: Def): GuardrailDef => ({ type: 'generic_guardrail_api', timeout: 10, ...d })
 
-function yaml(upstream: string, defs: Def[]): string {
-  return JSON.stringify({
-    model_list: [
-      { model_name: 'echo', litellm_params: { model: 'echo/echo' } },
-      { model_name: 'gpt', litellm_params: { model: 'openai/gpt-upstream', api_base: upstream, api_key: 'sk-deployment-secret' } },
-    ],
-    router_settings: { num_retries: 0 },
-    // a generous timeout unless a test sets one: a loaded machine must not turn a check into a timeout
-    guardrails: defs.map(({ name, ...params }) => ({ guardrail_name: name, litellm_params: { ...TYPE, timeout: 10, ...params } })),
-  })
-}
-
+/** A fake service, a fake upstream and a gateway with the guardrails `defs(service url)`, all closed when the test ends. */
 async function env(t: TestContext, defs: (url: string) => Def[]): Promise<{ svc: FakeGenericGuardrail; fake: FakeOpenAI; gw: TestGateway }> {
-  const svc = await startFakeGenericGuardrail()
-  t.after(() => svc.close())
-  const [fake] = await useFakes(t, 'fake')
-  const gw = await useGateway(t, yaml(fake.url, defs(svc.url)))
-  return { svc, fake, gw }
+  const svc = await useServer(t, startFakeGenericGuardrail)
+  const { fake, gw } = await setup(t, (up) => config({ upstream: up, guardrails: defs(svc.url).map(def) }))
+  return { svc: svc, fake, gw }
 }
-
-const chat = (content: string, guardrails?: string[]): ChatCompletionCreateParamsNonStreaming =>
-  ({ model: 'gpt', messages: [{ role: 'user', content }], ...(guardrails ? { guardrails } : {}) }) as ChatCompletionCreateParamsNonStreaming
-
-const contents = (body: Record<string, unknown>): unknown[] => (body.messages as Array<{ content: unknown }>).map((m) => m.content)
 
 describe('generic_guardrail_api: actions', () => {
   test('BLOCKED is a 400 with blocked_reason; the model is never called', async (t) => {
     const { svc, fake, gw } = await env(t, (url) => [{ name: 'ggapi', api_base: url, mode: 'pre_call', default_on: true }])
-    const err = await apiFailure(gw.client().chat.completions.create(chat('an ATTACK prompt')))
+    const err = await apiFailure(gw.client().chat.completions.create(chatBody('an ATTACK prompt')))
     assert.equal(err.status, 400)
     assert.equal(err.code, 'guardrail_blocked')
     assert.match((err.error as { message: string }).message, /blocked by guardrail "ggapi" \(pre_call\): jailbreak attempt detected by the fake service/)
@@ -73,7 +46,7 @@ describe('generic_guardrail_api: actions', () => {
 
   test('NONE lets the call through untouched', async (t) => {
     const { svc, fake, gw } = await env(t, (url) => [{ name: 'ggapi', api_base: url, mode: 'pre_call', default_on: true }])
-    const { data, response } = await gw.client().chat.completions.create(chat('hello')).withResponse()
+    const { data, response } = await gw.client().chat.completions.create(chatBody('hello')).withResponse()
     assert.equal(data.choices[0]?.message.content, 'fake: hello')
     assert.deepEqual(contents(fake.requests[0]!.body), ['hello'])
     assert.equal(svc.requests.length, 1)
@@ -111,14 +84,14 @@ describe('generic_guardrail_api: actions', () => {
       { name: 'open', api_base: url, mode: 'pre_call', on_error: 'allow' },
     ])
     svc.wrongCount = true
-    const err = await apiFailure(gw.client().chat.completions.create(chat('my secret-token', ['closed'])))
+    const err = await apiFailure(gw.client().chat.completions.create(chatBody('my secret-token', ['closed'])))
     assert.equal(err.status, 503)
     assert.equal(err.code, 'guardrail_unavailable')
     assert.match((err.error as { message: string }).message, /GUARDRAIL_INTERVENED returned 2 text\(s\) for the 1 sent/)
     assert.equal(fake.requests.length, 0)
     assert.equal(await metric(gw, 'guardrail_errors_total', { guardrail: 'closed', mode: 'pre_call', kind: 'invalid_shape' }), 1)
     // fail open is explicit and recorded
-    const { response } = await gw.client().chat.completions.create(chat('my secret-token', ['open'])).withResponse()
+    const { response } = await gw.client().chat.completions.create(chatBody('my secret-token', ['open'])).withResponse()
     const log = await requestLog(gw, response.headers.get('x-request-id'))
     assert.deepEqual(log.guardrails?.map((d) => [d.name, d.action]), [['open', 'unevaluated']])
   })
@@ -126,7 +99,7 @@ describe('generic_guardrail_api: actions', () => {
   test('an unknown action is an invalid shape, not an allow', async (t) => {
     const { svc, fake, gw } = await env(t, (url) => [{ name: 'ggapi', api_base: url, mode: 'pre_call', default_on: true }])
     svc.fault = { kind: 'status', status: 200, body: JSON.stringify({ action: 'MAYBE' }) }
-    const err = await apiFailure(gw.client().chat.completions.create(chat('hello')))
+    const err = await apiFailure(gw.client().chat.completions.create(chatBody('hello')))
     assert.equal(err.status, 503)
     assert.equal(fake.requests.length, 0)
     assert.equal(await metric(gw, 'guardrail_errors_total', { guardrail: 'ggapi', mode: 'pre_call', kind: 'invalid_shape' }), 1)
@@ -188,7 +161,7 @@ describe('generic_guardrail_api: what is sent', () => {
 
   test('the response direction in post_call: input_type response, the answer texts; an intervention reaches the client', async (t) => {
     const { svc, fake, gw } = await env(t, (url) => [{ name: 'ggapi-out', api_base: url, mode: 'post_call', default_on: true }])
-    const r = await gw.client().chat.completions.create(chat('echo secret-token'))
+    const r = await gw.client().chat.completions.create(chatBody('echo secret-token'))
     assert.equal(r.choices[0]?.message.content, 'fake: echo [MASKED]')
     assert.equal(fake.requests.length, 1)
     assert.deepEqual(contents(fake.requests[0]!.body), ['echo secret-token'], 'post_call does not touch the request')
@@ -197,14 +170,14 @@ describe('generic_guardrail_api: what is sent', () => {
     assert.deepEqual(svc.requests[0]?.body.texts, ['fake: echo secret-token'])
     assert.equal(svc.requests[0]?.body.structured_messages, undefined)
 
-    const err = await apiFailure(gw.client().chat.completions.create(chat('say ATTACK')))
+    const err = await apiFailure(gw.client().chat.completions.create(chatBody('say ATTACK')))
     assert.equal(err.status, 400)
     assert.deepEqual((err.error as { guardrail: unknown }).guardrail, { name: 'ggapi-out', mode: 'post_call', reason: 'jailbreak attempt detected by the fake service' })
   })
 
   test('an api_base that is the full endpoint URL works too (LiteLLM accepts it)', async (t) => {
     const { svc, gw } = await env(t, (url) => [{ name: 'ggapi', api_base: url + GENERIC_PATH, mode: 'pre_call', default_on: true }])
-    await gw.client().chat.completions.create(chat('hello'))
+    await gw.client().chat.completions.create(chatBody('hello'))
     assert.equal(svc.requests[0]?.path, GENERIC_PATH)
   })
 })
@@ -212,19 +185,20 @@ describe('generic_guardrail_api: what is sent', () => {
 describe('generic_guardrail_api: failures and config', () => {
   test('a service that is down fails closed by default, open with unreachable_fallback: fail_open', async (t) => {
     const down = await closedUrl()
-    const [fake] = await useFakes(t, 'fake')
-    const gw = await useGateway(
-      t,
-      yaml(fake.url, [
-        { name: 'closed', api_base: down, mode: 'pre_call' },
-        { name: 'open', api_base: down, mode: 'pre_call', unreachable_fallback: 'fail_open' },
-      ]),
+    const { gw } = await setup(t, (up) =>
+      config({
+        upstream: up,
+        guardrails: ([
+          { name: 'closed', api_base: down, mode: 'pre_call' },
+          { name: 'open', api_base: down, mode: 'pre_call', unreachable_fallback: 'fail_open' },
+        ] satisfies Def[]).map(def),
+      }),
     )
-    const err = await apiFailure(gw.client().chat.completions.create(chat('hello', ['closed'])))
+    const err = await apiFailure(gw.client().chat.completions.create(chatBody('hello', ['closed'])))
     assert.equal(err.status, 503)
     assert.equal(err.code, 'guardrail_unavailable')
     assert.equal(await metric(gw, 'guardrail_errors_total', { guardrail: 'closed', mode: 'pre_call', kind: 'connect' }), 1)
-    const r = await gw.client().chat.completions.create(chat('hello', ['open']))
+    const r = await gw.client().chat.completions.create(chatBody('hello', ['open']))
     assert.equal(r.choices[0]?.message.content, 'fake: hello')
     assert.equal(await metric(gw, 'guardrail_requests_total', { guardrail: 'open', mode: 'pre_call', action: 'unevaluated' }), 1)
   })
@@ -232,7 +206,7 @@ describe('generic_guardrail_api: failures and config', () => {
   test('a 500 with the key in its body fails closed without showing the key', async (t) => {
     const { svc, gw } = await env(t, (url) => [{ name: 'ggapi', api_base: url, mode: 'pre_call', default_on: true, api_key: 'sk-generic-secret-88' }])
     svc.fault = { kind: 'status', status: 500, body: '{"error":"bad key sk-generic-secret-88"}' }
-    const err = await apiFailure(gw.client().chat.completions.create(chat('hello')))
+    const err = await apiFailure(gw.client().chat.completions.create(chatBody('hello')))
     assert.equal(err.status, 503)
     assert.ok(!JSON.stringify(err.error).includes('sk-generic-secret-88'))
     await requestLog(gw, err.headers?.get('x-request-id') ?? null)
@@ -243,7 +217,7 @@ describe('generic_guardrail_api: failures and config', () => {
   test('ftp:// api_base stops the start with a config error naming api_base', async () => {
     const text = JSON.stringify({
       model_list: [{ model_name: 'echo', litellm_params: { model: 'echo/echo' } }],
-      guardrails: [{ guardrail_name: 'ggapi', litellm_params: { ...TYPE, mode: 'pre_call', api_base: 'ftp://guard.example.com' } }],
+      guardrails: [{ guardrail_name: 'ggapi', litellm_params: { guardrail: 'generic_guardrail_api', mode: 'pre_call', api_base: 'ftp://guard.example.com' } }],
     })
     const { config, lineOf } = parseConfig(text, '/tmp/generic-test.yaml', {})
     await assert.rejects(
@@ -251,7 +225,7 @@ describe('generic_guardrail_api: failures and config', () => {
       (err: unknown) => {
         assert.ok(err instanceof ConfigError)
         assert.match(err.issues[0]?.message ?? '', /api_base must be http or https/)
-        if (REGISTERED) assert.equal(err.issues[0]?.path, 'guardrails[0].litellm_params.api_base')
+        assert.equal(err.issues[0]?.path, 'guardrails[0].litellm_params.api_base')
         return true
       },
     )

@@ -6,32 +6,26 @@
 // key that is sent but never logged.
 import assert from 'node:assert/strict'
 import { describe, test, type TestContext } from 'node:test'
-import { fileURLToPath } from 'node:url'
 import type OpenAI from 'openai'
 import { ConfigError } from '../../../src/config/load.ts'
-import { apiFailure, startGateway, type TestGateway } from '../../helpers/gateway.ts'
+import { apiFailure, startGateway, useServer, type TestGateway } from '../../helpers/gateway.ts'
 import { startFakeHlido, type FakeHlido } from '../../servers/fake-hlido.ts'
 import type { FakeOpenAI } from '../../servers/fake-openai.ts'
 import { closedUrl, type Fault } from '../../servers/service-faults.ts'
 import { namesIn, requestLog, setup } from '../support.ts'
 
-const MODULE = fileURLToPath(new URL('../../fixtures/external/hlido.ts', import.meta.url))
 const NAME = 'hlido-trust'
 
-/** A config with model `gpt` on `upstream` and one Hlido guardrail (as a custom module), default on. */
+/** A config with model `gpt` on `upstream` and one Hlido guardrail, default on. */
 function hlidoConfig(upstream: string, params: Record<string, unknown>): string {
   return JSON.stringify({
     model_list: [{ model_name: 'gpt', litellm_params: { model: 'openai/gpt-upstream', api_base: upstream, api_key: 'sk-deployment-secret' } }],
     router_settings: { num_retries: 0 },
-    guardrails: [{ guardrail_name: NAME, litellm_params: { guardrail: 'custom', module: MODULE, mode: 'pre_call', default_on: true, ...params } }],
+    guardrails: [{ guardrail_name: NAME, litellm_params: { guardrail: 'hlido', mode: 'pre_call', default_on: true, ...params } }],
   })
 }
 
-async function useHlido(t: TestContext): Promise<FakeHlido> {
-  const hlido = await startFakeHlido()
-  t.after(() => hlido.close())
-  return hlido
-}
+const useHlido = (t: TestContext): Promise<FakeHlido> => useServer(t, startFakeHlido)
 
 /** A fake Hlido, a fake upstream and a gateway whose guardrail has `params` (api_base set to the fake). */
 async function trustGateway(t: TestContext, params: Record<string, unknown>, hlido?: FakeHlido): Promise<{ hlido: FakeHlido; fake: FakeOpenAI; gw: TestGateway; sdk: OpenAI }> {

@@ -5,44 +5,29 @@
 // plus unit tests of thresholds and batching on the factory itself.
 import { describe, test, type TestContext } from 'node:test'
 import assert from 'node:assert/strict'
-import type OpenAI from 'openai'
 import { ConfigError } from '../../../src/config/load.ts'
 import { ParamError } from '../../../src/guardrails/factory.ts'
 import { createOpenAIModeration } from '../../../src/guardrails/external/openai-moderation.ts'
 import type { GuardContext, Guardrail, GuardText, Verdict } from '../../../src/guardrails/types.ts'
-import { apiFailure, collect, messageOf, startGateway, type TestGateway } from '../../helpers/gateway.ts'
+import { apiFailure, collect, messageOf, startGateway, useServer } from '../../helpers/gateway.ts'
 import { startFakeModeration, type FakeModeration } from '../../servers/fake-moderation.ts'
 import { closedUrl, type Fault } from '../../servers/service-faults.ts'
 import { callInfo } from '../unit/helpers.ts'
-import { config, metric, requestLog, setup, type GuardrailDef, type Mode } from '../support.ts'
+import { ask, config, metric, requestLog, setup, type GuardrailDef, type Mode } from '../support.ts'
 
 const KEY = 'sk-moderation-secret-123'
-const MODULE = '../external/moderation'
-
-async function useModeration(t: TestContext): Promise<FakeModeration> {
-  const mod = await startFakeModeration()
-  t.after(() => mod.close())
-  return mod
-}
+const useModeration = (t: TestContext): Promise<FakeModeration> => useServer(t, startFakeModeration)
 
 /** A guardrail def `name` on the fake moderation service (default_on, pre_call unless `mode` is given). */
-const guard = (name: string, apiBase: string, extra: Partial<GuardrailDef> = {}): GuardrailDef => ({
+const guard = (name: string, apiBase: string, extra: Partial<Record<string, unknown>> & { mode?: Mode | Mode[] } = {}): GuardrailDef => ({
   name,
-  fixture: MODULE,
+  type: 'openai_moderation',
   mode: 'pre_call' as Mode,
   default_on: true,
   api_base: apiBase,
   api_key: KEY,
   ...extra,
 })
-
-type ChatBody = OpenAI.Chat.ChatCompletionCreateParamsNonStreaming & { guardrails?: string[] }
-
-/** One chat call with `content` (and optional requested guardrails) through the SDK. */
-async function ask(gw: TestGateway, content: string, guardrails?: string[]) {
-  const body: ChatBody = { model: 'gpt', messages: [{ role: 'user', content }], ...(guardrails ? { guardrails } : {}) }
-  return gw.client().chat.completions.create(body).withResponse()
-}
 
 describe('openai_moderation through the gateway', () => {
   test('a flagged input is blocked before the model is called, the categories named, never the text', async (t) => {

@@ -6,43 +6,29 @@
 // operators, offsets, 1:1 rewrites and params on the factory itself.
 import { describe, test, type TestContext } from 'node:test'
 import assert from 'node:assert/strict'
-import type OpenAI from 'openai'
 import { ConfigError } from '../../../src/config/load.ts'
 import { ParamError } from '../../../src/guardrails/factory.ts'
 import { createPresidio } from '../../../src/guardrails/external/presidio.ts'
 import { ServiceError } from '../../../src/guardrails/external/service.ts'
 import type { GuardContext, Guardrail, GuardText, Verdict } from '../../../src/guardrails/types.ts'
-import { apiFailure, collect, messageOf, startGateway, type TestGateway } from '../../helpers/gateway.ts'
+import { apiFailure, collect, messageOf, startGateway, useServer } from '../../helpers/gateway.ts'
 import { startFakePresidio, type FakePresidio } from '../../servers/fake-presidio.ts'
 import { closedUrl, type Fault } from '../../servers/service-faults.ts'
 import { callInfo } from '../unit/helpers.ts'
-import { assertNoLeak, config, metric, post, requestLog, setup, sseData, type GuardrailDef, type Mode } from '../support.ts'
+import { ask, assertNoLeak, config, metric, post, requestLog, setup, sseData, type GuardrailDef, type Mode } from '../support.ts'
 
-const MODULE = '../external/presidio'
-
-async function usePresidio(t: TestContext): Promise<FakePresidio> {
-  const pres = await startFakePresidio()
-  t.after(() => pres.close())
-  return pres
-}
+const usePresidio = (t: TestContext): Promise<FakePresidio> => useServer(t, startFakePresidio)
 
 /** A guardrail def `name` on the fake Presidio (both services on it; default_on, pre_call unless `mode` is given). */
-const guard = (name: string, base: string, extra: Partial<GuardrailDef> = {}): GuardrailDef => ({
+const guard = (name: string, base: string, extra: Partial<Record<string, unknown>> & { mode?: Mode | Mode[] } = {}): GuardrailDef => ({
   name,
-  fixture: MODULE,
+  type: 'presidio',
   mode: 'pre_call' as Mode,
   default_on: true,
   analyzer_api_base: base,
   anonymizer_api_base: base,
   ...extra,
 })
-
-type ChatBody = OpenAI.Chat.ChatCompletionCreateParamsNonStreaming & { guardrails?: string[] }
-
-async function ask(gw: TestGateway, content: string, guardrails?: string[]) {
-  const body: ChatBody = { model: 'gpt', messages: [{ role: 'user', content }], ...(guardrails ? { guardrails } : {}) }
-  return gw.client().chat.completions.create(body).withResponse()
-}
 
 const upstreamText = (body: Record<string, unknown> | undefined): string => {
   const messages = (body?.messages ?? []) as Array<{ content?: unknown }>
