@@ -19,6 +19,7 @@ import { currentShared } from '../../shared/current.ts'
 import { sharedCache, type AgentRecord, type Lookup, type TrustCache } from './hlido/cache.ts'
 import { parseHlidoParams, tierOf } from './hlido/params.ts'
 import { agentPath, callerSlugs, show, slugCount, slugList } from './hlido/slugs.ts'
+import { mapLimit } from './map-limit.ts'
 import { ServiceClient, ServiceError, checkApiBase } from './service.ts'
 
 export const DEFAULT_API_BASE = 'https://hlido.eu'
@@ -161,11 +162,15 @@ export const createHlido: GuardrailFactory = (params, ctx) => {
       if ('block' in subjects) return subjects.block
       if (subjects.slugs.length === 0) return missing(ctx)
       const outcomes = await untilAborted(
-        mapLimit(subjects.slugs, p.max_request_slugs, ctx.signal, (slug) =>
-          cache.get(slug).then(
-            (lookup): Outcome => ({ slug, lookup }),
-            (error: unknown): Outcome => ({ slug, error }),
-          ),
+        mapLimit(
+          subjects.slugs,
+          p.max_request_slugs,
+          (slug) =>
+            cache.get(slug).then(
+              (lookup): Outcome => ({ slug, lookup }),
+              (error: unknown): Outcome => ({ slug, error }),
+            ),
+          ctx.signal,
         ),
         ctx.signal,
       )
@@ -217,19 +222,6 @@ function lookupError(slug: string, err: unknown): Error {
   return err instanceof Error ? err : new Error(String(err))
 }
 
-/** `fn` over `items`, at most `limit` at a time, in order; stops starting new ones once `signal` aborts. */
-async function mapLimit<T, R>(items: readonly T[], limit: number, signal: AbortSignal, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array<R>(items.length)
-  let next = 0
-  const worker = async (): Promise<void> => {
-    while (next < items.length && !signal.aborted) {
-      const i = next++
-      out[i] = await fn(items[i] as T)
-    }
-  }
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker))
-  return out
-}
 
 /** `p`, or a rejection as soon as `signal` aborts (the shared lookup goes on for the other callers). */
 function untilAborted<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {

@@ -9,7 +9,8 @@ import { z } from 'zod'
 import { ParamError, type GuardrailFactory } from '../factory.ts'
 import { parseParams } from '../params.ts'
 import type { Finding, GuardContext, Guardrail, GuardText, Verdict } from '../types.ts'
-import { checkApiBase, ServiceClient, ServiceError } from './service.ts'
+import { mapLimit } from './map-limit.ts'
+import { checkApiBase, ServiceClient, ServiceError, serviceTimeoutMs } from './service.ts'
 
 export const DEFAULT_API_BASE = 'https://api.openai.com/v1'
 export const DEFAULT_MODEL = 'omni-moderation-latest'
@@ -79,7 +80,7 @@ export const createOpenAIModeration: GuardrailFactory = (params, ctx) => {
   const client = new ServiceClient({
     name,
     apiBase,
-    timeoutMs: timeoutMs(params.timeout),
+    timeoutMs: serviceTimeoutMs(params.timeout),
     ...(p.api_key !== undefined ? { headers: { authorization: `Bearer ${p.api_key}` } } : {}),
   })
 
@@ -106,7 +107,7 @@ export const createOpenAIModeration: GuardrailFactory = (params, ctx) => {
       const a = await client.post('/moderations', { model: p.model, input: b.map((x) => x.text) }, Answer, gctx.signal)
       if (a.results.length !== b.length) throw new ServiceError('invalid_shape', `${name}: ${a.results.length} moderation results for ${b.length} inputs`)
       return a.results
-    })
+    }, gctx.signal)
     // per text and category, the highest score of its pieces
     const found = new Map<string, Finding>()
     for (const [bi, b] of batches.entries()) {
@@ -136,12 +137,6 @@ export const createOpenAIModeration: GuardrailFactory = (params, ctx) => {
     close: () => client.close(),
   }
   return guardrail
-}
-
-/** The guardrail's `timeout` param (seconds; the engine validated it) as the service call's timeout. */
-function timeoutMs(timeout: unknown): number {
-  const s = typeof timeout === 'number' ? timeout : typeof timeout === 'string' ? Number(timeout) : NaN
-  return Number.isFinite(s) && s > 0 ? s * 1000 : 5000
 }
 
 const round = (n: number): number => Math.round(n * 1000) / 1000
@@ -180,25 +175,5 @@ function batch<T extends { text: string }>(items: T[]): T[][] {
     chars += it.text.length
   }
   if (cur.length > 0) out.push(cur)
-  return out
-}
-
-/** `fn` over `items` with at most `limit` in flight; results in order; the first failure rejects. */
-async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out = new Array<R>(items.length)
-  let next = 0
-  let failed = false
-  const worker = async (): Promise<void> => {
-    while (!failed && next < items.length) {
-      const i = next++
-      try {
-        out[i] = await fn(items[i] as T)
-      } catch (err) {
-        failed = true
-        throw err
-      }
-    }
-  }
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker))
   return out
 }

@@ -10,7 +10,8 @@ import { z } from 'zod'
 import { ParamError, type GuardrailFactory } from '../factory.ts'
 import { parseParams } from '../params.ts'
 import type { Finding, GuardContext, Guardrail, GuardText, Verdict } from '../types.ts'
-import { checkApiBase, ServiceClient, ServiceError } from './service.ts'
+import { mapLimit } from './map-limit.ts'
+import { checkApiBase, ServiceClient, ServiceError, serviceTimeoutMs } from './service.ts'
 
 /** Analyzer / anonymizer calls of one check in flight at once. */
 const CONCURRENCY = 4
@@ -70,7 +71,7 @@ export const createPresidio: GuardrailFactory = (params, ctx) => {
   const wanted = entities ? new Set(entities) : undefined
   const masks = entities ? entities.some((e) => actionOf(e) === 'mask') : p.action === 'mask' || Object.values(config).includes('mask')
 
-  const timeoutMs = serviceTimeout(params.timeout)
+  const timeoutMs = serviceTimeoutMs(params.timeout)
   const analyzerKey = params.analyzer_api_base === undefined && params.presidio_analyzer_api_base !== undefined ? 'presidio_analyzer_api_base' : 'analyzer_api_base'
   const anonymizerKey = params.anonymizer_api_base === undefined && params.presidio_anonymizer_api_base !== undefined ? 'presidio_anonymizer_api_base' : 'anonymizer_api_base'
   const analyzer = new ServiceClient({ name, apiBase: checkApiBase(params[analyzerKey], analyzerKey, (m) => ctx?.warn?.(analyzerKey, m)), timeoutMs })
@@ -115,7 +116,7 @@ export const createPresidio: GuardrailFactory = (params, ctx) => {
   async function run(texts: GuardText[], gctx: GuardContext): Promise<Verdict> {
     const todo = texts.filter((t) => t.text.trim() !== '')
     if (todo.length === 0) return { action: 'allow' }
-    const found = await mapLimit(todo, CONCURRENCY, (t) => analyze(t, gctx.signal))
+    const found = await mapLimit(todo, CONCURRENCY, (t) => analyze(t, gctx.signal), gctx.signal)
     const findings: Finding[] = []
     const blocking = new Map<string, number>()
     const masking = new Map<string, number>()
@@ -138,7 +139,7 @@ export const createPresidio: GuardrailFactory = (params, ctx) => {
     if (masking.size === 0) return { action: 'allow' }
     const out = texts.map((t) => t.text)
     const jobs = todo.flatMap((t, i) => ((found[i]?.length ?? 0) > 0 ? [{ t, found: found[i] as Detected[] }] : []))
-    const masked = await mapLimit(jobs, CONCURRENCY, (j) => anonymize(j.t, j.found, gctx.signal))
+    const masked = await mapLimit(jobs, CONCURRENCY, (j) => anonymize(j.t, j.found, gctx.signal), gctx.signal)
     for (const [k, j] of jobs.entries()) {
       const pos = texts.indexOf(j.t)
       out[pos] = masked[k] as string
@@ -198,27 +199,3 @@ function utf16Offset(text: string, cp: number): number {
   return i
 }
 
-function serviceTimeout(timeout: unknown): number {
-  const s = typeof timeout === 'number' ? timeout : typeof timeout === 'string' ? Number(timeout) : NaN
-  return Number.isFinite(s) && s > 0 ? s * 1000 : 5000
-}
-
-/** `fn` over `items` with at most `limit` in flight; results in order; the first failure rejects and stops new calls. */
-async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out = new Array<R>(items.length)
-  let next = 0
-  let failed = false
-  const worker = async (): Promise<void> => {
-    while (!failed && next < items.length) {
-      const i = next++
-      try {
-        out[i] = await fn(items[i] as T)
-      } catch (err) {
-        failed = true
-        throw err
-      }
-    }
-  }
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker))
-  return out
-}

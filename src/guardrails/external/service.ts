@@ -187,3 +187,9 @@ export function checkApiBase(value: unknown, key: string, warn: (message: string
   }
   return value.replace(/\/+$/, '')
 }
+
+/** A guardrail's `timeout` param (seconds, as the engine validated it) as a service call's timeout in ms; 5 s when unset. */
+export function serviceTimeoutMs(timeout: unknown): number {
+  const s = typeof timeout === 'number' ? timeout : typeof timeout === 'string' ? Number(timeout) : NaN
+  return Number.isFinite(s) && s > 0 ? s * 1000 : 5000
+}
