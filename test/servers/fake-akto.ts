@@ -4,8 +4,8 @@
 // "[MASKED]", anything else is allowed. The answer's key casing is
 // configurable (Akto versions differ), and so are the form of ModifiedPayload
 // and the faults of service-faults.ts.
-import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http'
-import type { AddressInfo, Socket } from 'node:net'
+import type { IncomingHttpHeaders, ServerResponse } from 'node:http'
+import { recorder, sendJson, startJsonServer, type JsonRequest } from './json-server.ts'
 import { applyFault, type Fault } from './service-faults.ts'
 
 export interface AktoRequest {
@@ -38,9 +38,8 @@ export interface FakeAkto {
 }
 
 export async function startFakeAkto(): Promise<FakeAkto> {
-  const requests: AktoRequest[] = []
-  const sockets = new Set<Socket>()
-  const waiters: Array<{ n: number; resolve: () => void }> = []
+  const log = recorder<AktoRequest>()
+  const requests = log.requests
 
   const fake: FakeAkto = {
     url: '',
@@ -51,12 +50,8 @@ export async function startFakeAkto(): Promise<FakeAkto> {
     modifiedForm: 'query',
     modify: (text) => text.replaceAll('secret-token', '[MASKED]'),
     blockReason: 'Prompt injection detected by fake Akto',
-    waitForRequests: (n) => (requests.length >= n ? Promise.resolve() : new Promise((resolve) => waiters.push({ n, resolve }))),
-    close: () =>
-      new Promise((resolve) => {
-        for (const s of sockets) s.destroy()
-        server.close(() => resolve())
-      }),
+    waitForRequests: log.waitFor,
+    close: () => server.close(),
   }
 
   const answer = (allowed: boolean, reason: string, modified: boolean, modifiedPayload: string): Record<string, unknown> =>
@@ -64,15 +59,8 @@ export async function startFakeAkto(): Promise<FakeAkto> {
       ? { Allowed: allowed, Reason: reason, Modified: modified, ModifiedPayload: modifiedPayload, Metadata: {} }
       : { allowed, reason, modified, modifiedPayload, metadata: {} }
 
-  async function handle(req: IncomingMessage, res: ServerResponse, raw: string): Promise<void> {
-    const path = (req.url ?? '').split('?')[0] ?? ''
-    let body: Record<string, unknown> = {}
-    try {
-      body = raw ? (JSON.parse(raw) as Record<string, unknown>) : {}
-    } catch {
-      res.writeHead(400, { 'content-type': 'application/json' }).end('{"error":"bad json"}')
-      return
-    }
+  async function handle(req: JsonRequest, res: ServerResponse): Promise<void> {
+    const { path, body } = req
     const entry: AktoRequest = { path, headers: req.headers, body }
     let text = typeof body.payload === 'string' ? body.payload : ''
     if (path === '/api/validate/request') {
@@ -83,16 +71,11 @@ export async function startFakeAkto(): Promise<FakeAkto> {
         text = ''
       }
     }
-    requests.push(entry)
-    for (const w of waiters.filter((w) => requests.length >= w.n)) {
-      waiters.splice(waiters.indexOf(w), 1)
-      w.resolve()
-    }
+    log.record(entry)
     if (await applyFault(res, fake.faults.shift() ?? fake.fault)) return
     if (res.destroyed) return
     if (path !== '/api/validate/request' && path !== '/api/validate/response') {
-      res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"not found"}')
-      return
+      return sendJson(res, 404, '{"error":"not found"}')
     }
     let out: Record<string, unknown>
     if (text.includes('ATTACK')) out = answer(false, fake.blockReason, false, '')
@@ -101,20 +84,10 @@ export async function startFakeAkto(): Promise<FakeAkto> {
       const payload = path === '/api/validate/request' && fake.modifiedForm === 'json' ? JSON.stringify({ ...entry.payload, query: modified }) : modified
       out = answer(true, 'Sensitive data redacted', true, payload)
     } else out = answer(true, '', false, '')
-    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(out))
+    sendJson(res, 200, out)
   }
 
-  const server = createServer((req, res) => {
-    let raw = ''
-    req.setEncoding('utf8')
-    req.on('data', (c: string) => (raw += c))
-    req.on('end', () => void handle(req, res, raw))
-  })
-  server.on('connection', (s: Socket) => {
-    sockets.add(s)
-    s.on('close', () => sockets.delete(s))
-  })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  fake.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  const server = await startJsonServer(handle, '{"error":"bad json"}')
+  fake.url = server.url
   return fake
 }

@@ -8,8 +8,8 @@
 //   - streaming and the text mentions "cut off" → the stream stops without message_stop
 //   - otherwise → text `anthropic: <last user text>`
 // A wrong x-api-key gets Anthropic's 401; `queue()` forces the next answers.
-import { createServer, type IncomingHttpHeaders, type ServerResponse } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import type { IncomingHttpHeaders, ServerResponse } from 'node:http'
+import { sendJson, startJsonServer } from './json-server.ts'
 
 type Json = Record<string, unknown>
 
@@ -49,58 +49,43 @@ export async function startFakeAnthropic(opts: FakeAnthropicOptions = {}): Promi
   const queued: Array<{ status: number; body: unknown; headers?: Record<string, string> }> = []
   let counter = 0
 
-  const server = createServer((req, res) => {
-    let raw = ''
-    req.setEncoding('utf8')
-    req.on('data', (c: string) => (raw += c))
-    req.on('end', () => {
-      let body: Json = {}
-      try {
-        body = JSON.parse(raw) as Json
-      } catch {
-        return sendError(res, 400, 'invalid_request_error', 'request body is not JSON')
-      }
-      requests.push({ method: req.method ?? '', path: req.url ?? '', headers: req.headers, body })
-      const forced = queued.shift()
-      if (forced) {
-        res.writeHead(forced.status, { 'content-type': 'application/json', ...forced.headers })
-        return res.end(JSON.stringify(forced.body))
-      }
-      if (req.method !== 'POST' || req.url !== '/v1/messages') return sendError(res, 404, 'not_found_error', `no route ${req.url}`)
-      const key = req.headers['x-api-key']
-      if (key !== apiKey) {
-        const echo = opts.echoKeyInErrors ? ` (got ${String(key)})` : ''
-        return sendError(res, 401, 'authentication_error', 'invalid x-api-key' + echo)
-      }
-      if (typeof req.headers['anthropic-version'] !== 'string') {
-        return sendError(res, 400, 'invalid_request_error', 'anthropic-version: header is required')
-      }
-      if (!Array.isArray(body.messages) || typeof body.max_tokens !== 'number') {
-        return sendError(res, 400, 'invalid_request_error', 'messages and max_tokens are required')
-      }
-      counter += 1
-      answer(res, body, `msg_fake${counter}`)
-    })
-  })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as AddressInfo
+  const server = await startJsonServer((req, res) => {
+    const body = req.body
+    requests.push({ method: req.method, path: req.url, headers: req.headers, body })
+    const forced = queued.shift()
+    if (forced) {
+      res.writeHead(forced.status, { 'content-type': 'application/json', ...forced.headers })
+      return void res.end(JSON.stringify(forced.body))
+    }
+    if (req.method !== 'POST' || req.url !== '/v1/messages') return sendError(res, 404, 'not_found_error', `no route ${req.url}`)
+    const key = req.headers['x-api-key']
+    if (key !== apiKey) {
+      const echo = opts.echoKeyInErrors ? ` (got ${String(key)})` : ''
+      return sendError(res, 401, 'authentication_error', 'invalid x-api-key' + echo)
+    }
+    if (typeof req.headers['anthropic-version'] !== 'string') {
+      return sendError(res, 400, 'invalid_request_error', 'anthropic-version: header is required')
+    }
+    if (!Array.isArray(body.messages) || typeof body.max_tokens !== 'number') {
+      return sendError(res, 400, 'invalid_request_error', 'messages and max_tokens are required')
+    }
+    counter += 1
+    answer(res, body, `msg_fake${counter}`)
+  }, errorBody('invalid_request_error', 'request body is not JSON'))
 
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: server.url,
     apiKey,
     requests,
     queue: (a) => void queued.push(a),
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.closeAllConnections()
-        server.close((err) => (err ? reject(err) : resolve()))
-      }),
+    close: () => server.close(),
   }
 }
 
+const errorBody = (type: string, message: string): string => JSON.stringify({ type: 'error', error: { type, message } })
+
 function sendError(res: ServerResponse, status: number, type: string, message: string): void {
-  res.writeHead(status, { 'content-type': 'application/json' })
-  res.end(JSON.stringify({ type: 'error', error: { type, message } }))
+  sendJson(res, status, errorBody(type, message))
 }
 
 /** The reply the fake gives, as Anthropic content blocks. */

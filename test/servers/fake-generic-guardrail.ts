@@ -4,8 +4,8 @@
 // replaced by "[MASKED]" (GUARDRAIL_INTERVENED, texts 1:1), anything else is
 // NONE. On demand it answers a wrong number of texts, or the faults of
 // service-faults.ts.
-import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http'
-import type { AddressInfo, Socket } from 'node:net'
+import type { IncomingHttpHeaders, ServerResponse } from 'node:http'
+import { recorder, sendJson, startJsonServer, type JsonRequest } from './json-server.ts'
 import { applyFault, type Fault } from './service-faults.ts'
 
 export const GENERIC_PATH = '/beta/litellm_basic_guardrail_api'
@@ -44,9 +44,8 @@ export interface FakeGenericGuardrail {
 }
 
 export async function startFakeGenericGuardrail(): Promise<FakeGenericGuardrail> {
-  const requests: GenericRequest[] = []
-  const sockets = new Set<Socket>()
-  const waiters: Array<{ n: number; resolve: () => void }> = []
+  const log = recorder<GenericRequest>()
+  const requests = log.requests
 
   const fake: FakeGenericGuardrail = {
     url: '',
@@ -55,33 +54,18 @@ export async function startFakeGenericGuardrail(): Promise<FakeGenericGuardrail>
     faults: [],
     wrongCount: false,
     blockReason: 'jailbreak attempt detected by the fake service',
-    waitForRequests: (n) => (requests.length >= n ? Promise.resolve() : new Promise((resolve) => waiters.push({ n, resolve }))),
-    close: () =>
-      new Promise((resolve) => {
-        for (const s of sockets) s.destroy()
-        server.close(() => resolve())
-      }),
+    waitForRequests: log.waitFor,
+    close: () => server.close(),
   }
 
-  async function handle(req: IncomingMessage, res: ServerResponse, raw: string): Promise<void> {
-    const path = (req.url ?? '').split('?')[0] ?? ''
-    let body: GenericRequest['body']
-    try {
-      body = raw ? (JSON.parse(raw) as GenericRequest['body']) : {}
-    } catch {
-      res.writeHead(400, { 'content-type': 'application/json' }).end('{"error":"bad json"}')
-      return
-    }
-    requests.push({ path, headers: req.headers, body })
-    for (const w of waiters.filter((w) => requests.length >= w.n)) {
-      waiters.splice(waiters.indexOf(w), 1)
-      w.resolve()
-    }
+  async function handle(req: JsonRequest, res: ServerResponse): Promise<void> {
+    const path = req.path
+    const body = req.body as GenericRequest['body']
+    log.record({ path, headers: req.headers, body })
     if (await applyFault(res, fake.faults.shift() ?? fake.fault)) return
     if (res.destroyed) return
     if (path !== GENERIC_PATH) {
-      res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"not found"}')
-      return
+      return sendJson(res, 404, '{"error":"not found"}')
     }
     const texts = Array.isArray(body.texts) ? body.texts : []
     let out: Record<string, unknown>
@@ -90,20 +74,10 @@ export async function startFakeGenericGuardrail(): Promise<FakeGenericGuardrail>
       const masked = texts.map((t) => t.replaceAll('secret-token', '[MASKED]'))
       out = { action: 'GUARDRAIL_INTERVENED', texts: fake.wrongCount ? [...masked, 'extra'] : masked }
     } else out = { action: 'NONE' }
-    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(out))
+    sendJson(res, 200, out)
   }
 
-  const server = createServer((req, res) => {
-    let raw = ''
-    req.setEncoding('utf8')
-    req.on('data', (c: string) => (raw += c))
-    req.on('end', () => void handle(req, res, raw))
-  })
-  server.on('connection', (s: Socket) => {
-    sockets.add(s)
-    s.on('close', () => sockets.delete(s))
-  })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  fake.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  const server = await startJsonServer(handle, '{"error":"bad json"}')
+  fake.url = server.url
   return fake
 }

@@ -3,8 +3,8 @@
 // (404 for one it does not know), recording every request's path and headers,
 // with an optional delay per answer (to make a cold-slug stampede observable)
 // and the failures of service-faults.ts.
-import { createServer, type IncomingHttpHeaders } from 'node:http'
-import type { AddressInfo, Socket } from 'node:net'
+import type { IncomingHttpHeaders } from 'node:http'
+import { recorder, sendJson, startJsonServer } from './json-server.ts'
 import { applyFault, type Fault } from './service-faults.ts'
 
 export interface HlidoRequest {
@@ -60,53 +60,31 @@ export interface FakeHlido {
 
 export async function startFakeHlido(opts: { prefix?: string } = {}): Promise<FakeHlido> {
   const prefix = (opts.prefix ?? '').replace(/\/+$/, '')
-  const sockets = new Set<Socket>()
-  const waiters: Array<{ n: number; resolve: () => void }> = []
+  const log = recorder<HlidoRequest>()
   const agentPath = new RegExp(`^${prefix.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/v1/agents/([^/?#]+)$`)
 
   const fake: FakeHlido = {
     url: '',
-    requests: [],
+    requests: log.requests,
     agents: defaultAgents(),
     delayMs: 0,
     fault: undefined,
     faults: [],
     lookups: (slug) => fake.requests.filter((r) => r.path === `${prefix}/v1/agents/${encodeURIComponent(slug)}`).length,
-    waitForRequests: (n) => (fake.requests.length >= n ? Promise.resolve() : new Promise((resolve) => waiters.push({ n, resolve }))),
-    close: () =>
-      new Promise((resolve) => {
-        for (const s of sockets) s.destroy()
-        server.close(() => resolve())
-      }),
+    waitForRequests: log.waitFor,
+    close: () => server.close(),
   }
 
-  const server = createServer((req, res) => {
-    void (async () => {
-      fake.requests.push({ method: req.method ?? '', path: req.url ?? '', headers: req.headers })
-      for (const w of waiters.filter((w) => fake.requests.length >= w.n)) {
-        waiters.splice(waiters.indexOf(w), 1)
-        w.resolve()
-      }
-      for await (const _ of req) {
-        // drain
-      }
-      if (fake.delayMs > 0) await new Promise((r) => setTimeout(r, fake.delayMs))
-      if (res.destroyed) return
-      if (await applyFault(res, fake.faults.shift() ?? fake.fault)) return
-      const m = agentPath.exec(req.url ?? '')
-      const row = req.method === 'GET' && m ? fake.agents.get(decodeURIComponent(m[1] as string)) : undefined
-      if (!row) {
-        res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ detail: 'agent not found' }))
-        return
-      }
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(row))
-    })().catch(() => res.destroy())
+  const server = await startJsonServer(async (req, res) => {
+    log.record({ method: req.method, path: req.url, headers: req.headers })
+    if (fake.delayMs > 0) await new Promise((r) => setTimeout(r, fake.delayMs))
+    if (res.destroyed) return
+    if (await applyFault(res, fake.faults.shift() ?? fake.fault)) return
+    const m = agentPath.exec(req.url)
+    const row = req.method === 'GET' && m ? fake.agents.get(decodeURIComponent(m[1] as string)) : undefined
+    if (!row) return sendJson(res, 404, { detail: 'agent not found' })
+    sendJson(res, 200, row)
   })
-  server.on('connection', (s) => {
-    sockets.add(s)
-    s.on('close', () => sockets.delete(s))
-  })
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
-  fake.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}${prefix}`
+  fake.url = `${server.url}${prefix}`
   return fake
 }

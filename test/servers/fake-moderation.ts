@@ -3,8 +3,8 @@
 // keyword rules (`hate` → hate 0.9, `kill` → violence 0.7, `harass` →
 // harassment 0.4 — below the 0.5 at which the fake sets a category's boolean),
 // or fails the ways services fail (service-faults.ts).
-import { createServer, type IncomingHttpHeaders } from 'node:http'
-import type { AddressInfo, Socket } from 'node:net'
+import type { IncomingHttpHeaders } from 'node:http'
+import { sendJson, startJsonServer } from './json-server.ts'
 import { applyFault, type Fault } from './service-faults.ts'
 
 export interface ModerationRule {
@@ -64,7 +64,6 @@ export const CATEGORIES = [
 
 export async function startFakeModeration(): Promise<FakeModeration> {
   const pending: Fault[] = []
-  const sockets = new Set<Socket>()
   const fake: FakeModeration = {
     url: '',
     requests: [],
@@ -74,11 +73,7 @@ export async function startFakeModeration(): Promise<FakeModeration> {
     queue: (...f) => pending.push(...f),
     dropOneResult: false,
     requireKey: undefined,
-    close: () =>
-      new Promise((resolve) => {
-        for (const s of sockets) s.destroy()
-        server.close(() => resolve())
-      }),
+    close: () => server.close(),
   }
 
   const score = (input: string): Record<string, unknown> => {
@@ -89,49 +84,25 @@ export async function startFakeModeration(): Promise<FakeModeration> {
     return { flagged: Object.values(categories).some(Boolean), categories, category_scores: scores }
   }
 
-  const server = createServer((req, res) => {
-    let raw = ''
-    req.setEncoding('utf8')
-    req.on('data', (c: string) => (raw += c))
-    req.on('end', () => {
-      void (async () => {
-        let body: Record<string, unknown> = {}
-        try {
-          body = raw ? (JSON.parse(raw) as Record<string, unknown>) : {}
-        } catch {
-          res.writeHead(400, { 'content-type': 'application/json' }).end('{"error":{"message":"bad json"}}')
-          return
-        }
-        fake.requests.push({ method: req.method ?? '', path: req.url ?? '', headers: req.headers, body })
-        if (await applyFault(res, pending.shift() ?? fake.fault)) return
-        if (res.destroyed) return
-        if (req.method !== 'POST' || (req.url ?? '').split('?')[0] !== '/v1/moderations') {
-          res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":{"message":"not found"}}')
-          return
-        }
-        if (fake.requireKey !== undefined && req.headers.authorization !== `Bearer ${fake.requireKey}`) {
-          res.writeHead(401, { 'content-type': 'application/json' }).end('{"error":{"message":"Incorrect API key provided","type":"invalid_request_error","code":"invalid_api_key"}}')
-          return
-        }
-        const input = body.input
-        const inputs = typeof input === 'string' ? [input] : Array.isArray(input) && input.every((i) => typeof i === 'string') ? (input as string[]) : undefined
-        if (!inputs || inputs.length === 0) {
-          res.writeHead(400, { 'content-type': 'application/json' }).end('{"error":{"message":"input must be a string or an array of strings"}}')
-          return
-        }
-        const results = inputs.map(score)
-        if (fake.dropOneResult) results.pop()
-        res
-          .writeHead(200, { 'content-type': 'application/json' })
-          .end(JSON.stringify({ id: `modr-${fake.requests.length}`, model: typeof body.model === 'string' ? body.model : 'omni-moderation-latest', results }))
-      })()
-    })
+  const server = await startJsonServer(async (req, res) => {
+    fake.requests.push({ method: req.method, path: req.url, headers: req.headers, body: req.body })
+    if (await applyFault(res, pending.shift() ?? fake.fault)) return
+    if (res.destroyed) return
+    if (req.method !== 'POST' || req.path !== '/v1/moderations') {
+      return sendJson(res, 404, '{"error":{"message":"not found"}}')
+    }
+    if (fake.requireKey !== undefined && req.headers.authorization !== `Bearer ${fake.requireKey}`) {
+      return sendJson(res, 401, '{"error":{"message":"Incorrect API key provided","type":"invalid_request_error","code":"invalid_api_key"}}')
+    }
+    const input = req.body.input
+    const inputs = typeof input === 'string' ? [input] : Array.isArray(input) && input.every((i) => typeof i === 'string') ? (input as string[]) : undefined
+    if (!inputs || inputs.length === 0) {
+      return sendJson(res, 400, '{"error":{"message":"input must be a string or an array of strings"}}')
+    }
+    const results = inputs.map(score)
+    if (fake.dropOneResult) results.pop()
+    sendJson(res, 200, { id: `modr-${fake.requests.length}`, model: typeof req.body.model === 'string' ? req.body.model : 'omni-moderation-latest', results })
   })
-  server.on('connection', (s: Socket) => {
-    sockets.add(s)
-    s.on('close', () => sockets.delete(s))
-  })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  fake.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`
+  fake.url = `${server.url}/v1`
   return fake
 }

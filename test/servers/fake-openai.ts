@@ -1,8 +1,8 @@
 // A scriptable fake OpenAI-compatible upstream for integration tests: a real
 // HTTP server on 127.0.0.1 that records every request and answers chat,
 // completions and embeddings — or fails in the ways real upstreams fail.
-import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http'
-import type { AddressInfo, Socket } from 'node:net'
+import type { IncomingHttpHeaders, ServerResponse } from 'node:http'
+import { recorder, startJsonServer, type JsonRequest } from './json-server.ts'
 
 export interface RecordedRequest {
   method: string
@@ -56,11 +56,10 @@ const lastUserText = (body: Record<string, unknown>): string => {
 
 export async function startFakeOpenAI(opts: { name?: string } = {}): Promise<FakeOpenAI> {
   const name = opts.name ?? 'upstream'
-  const requests: RecordedRequest[] = []
+  const log = recorder<RecordedRequest>()
+  const requests = log.requests
   const pending: Behaviour[] = []
-  const sockets = new Set<Socket>()
   let aborted = 0
-  const requestWaiters: Array<{ n: number; resolve: () => void }> = []
   const abortWaiters: Array<() => void> = []
 
   const fake: FakeOpenAI = {
@@ -71,55 +70,30 @@ export async function startFakeOpenAI(opts: { name?: string } = {}): Promise<Fak
     get aborted() {
       return aborted
     },
-    waitForRequests: (n) =>
-      requests.length >= n ? Promise.resolve() : new Promise((resolve) => requestWaiters.push({ n, resolve })),
+    waitForRequests: log.waitFor,
     waitForAbort: () => new Promise((resolve) => abortWaiters.push(resolve)),
-    close: () =>
-      new Promise((resolve) => {
-        for (const s of sockets) s.destroy()
-        server.close(() => resolve())
-      }),
+    close: () => server.close(),
   }
 
-  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
-    let raw = ''
-    req.setEncoding('utf8')
-    req.on('data', (c: string) => (raw += c))
-    req.on('end', () => {
-      let body: Record<string, unknown> = {}
-      try {
-        body = raw ? (JSON.parse(raw) as Record<string, unknown>) : {}
-      } catch {
-        res.writeHead(400, { 'content-type': 'application/json' }).end('{"error":{"message":"bad json"}}')
-        return
+  const server = await startJsonServer((req, res) => {
+    log.record({ method: req.method, path: req.url, headers: req.headers, body: req.body })
+    res.on('close', () => {
+      if (!res.writableFinished) {
+        aborted++
+        abortWaiters.splice(0).forEach((w) => w())
       }
-      requests.push({ method: req.method ?? '', path: req.url ?? '', headers: req.headers, body })
-      for (const w of requestWaiters.filter((w) => requests.length >= w.n)) {
-        requestWaiters.splice(requestWaiters.indexOf(w), 1)
-        w.resolve()
-      }
-      res.on('close', () => {
-        if (!res.writableFinished) {
-          aborted++
-          abortWaiters.splice(0).forEach((w) => w())
-        }
-      })
-      void answer(req, res, body, pending.shift() ?? fake.fallback)
     })
-  })
-  server.on('connection', (s: Socket) => {
-    sockets.add(s)
-    s.on('close', () => sockets.delete(s))
+    return answer(req, res, pending.shift() ?? fake.fallback)
   })
 
-  async function answer(req: IncomingMessage, res: ServerResponse, body: Record<string, unknown>, b: Behaviour): Promise<void> {
-    const path = (req.url ?? '').split('?')[0] ?? ''
+  async function answer(req: JsonRequest, res: ServerResponse, b: Behaviour): Promise<void> {
+    const { path, body } = req
     const text = `${name}: ${lastUserText(body)}`
     switch (b.kind) {
       case 'hang':
         return
       case 'destroy':
-        req.socket.destroy()
+        res.socket?.destroy()
         return
       case 'html':
         res.writeHead(b.status ?? 502, { 'content-type': 'text/html' }).end('<html><body>Bad Gateway</body></html>')
@@ -141,8 +115,7 @@ export async function startFakeOpenAI(opts: { name?: string } = {}): Promise<Fak
     }
   }
 
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  fake.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`
+  fake.url = `${server.url}/v1`
   return fake
 }
 

@@ -6,8 +6,8 @@
 // replace / redact / mask / hash to the given results as Presidio's
 // AnonymizerEngine does. Either fails the ways services fail (service-faults.ts).
 import { createHash } from 'node:crypto'
-import { createServer, type IncomingHttpHeaders, type ServerResponse } from 'node:http'
-import type { AddressInfo, Socket } from 'node:net'
+import type { IncomingHttpHeaders, ServerResponse } from 'node:http'
+import { sendJson, startJsonServer } from './json-server.ts'
 import { applyFault, type Fault } from './service-faults.ts'
 
 export interface Recognizer {
@@ -53,7 +53,6 @@ interface Detected {
 }
 
 export async function startFakePresidio(): Promise<FakePresidio> {
-  const sockets = new Set<Socket>()
   const fake: FakePresidio = {
     url: '',
     requests: [],
@@ -61,52 +60,26 @@ export async function startFakePresidio(): Promise<FakePresidio> {
     recognizers: [...DEFAULT_RECOGNIZERS],
     fault: undefined,
     faultOn: undefined,
-    close: () =>
-      new Promise((resolve) => {
-        for (const s of sockets) s.destroy()
-        server.close(() => resolve())
-      }),
+    close: () => server.close(),
   }
 
-  const server = createServer((req, res) => {
-    let raw = ''
-    req.setEncoding('utf8')
-    req.on('data', (c: string) => (raw += c))
-    req.on('end', () => {
-      void (async () => {
-        let body: Record<string, unknown> = {}
-        try {
-          body = raw ? (JSON.parse(raw) as Record<string, unknown>) : {}
-        } catch {
-          return json(res, 400, { error: 'Invalid request json' })
-        }
-        const path = (req.url ?? '').split('?')[0] ?? ''
-        fake.requests.push({ method: req.method ?? '', path, headers: req.headers, body })
-        if ((fake.faultOn === undefined || fake.faultOn === path) && (await applyFault(res, fake.fault))) return
-        if (res.destroyed) return
-        if (req.method === 'POST' && path === '/analyze') return analyze(res, body, fake.recognizers)
-        if (req.method === 'POST' && path === '/anonymize') return anonymize(res, body)
-        return json(res, 404, { error: 'not found' })
-      })()
-    })
-  })
-  server.on('connection', (s: Socket) => {
-    sockets.add(s)
-    s.on('close', () => sockets.delete(s))
-  })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  fake.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  const server = await startJsonServer(async (req, res) => {
+    fake.requests.push({ method: req.method, path: req.path, headers: req.headers, body: req.body })
+    if ((fake.faultOn === undefined || fake.faultOn === req.path) && (await applyFault(res, fake.fault))) return
+    if (res.destroyed) return
+    if (req.method === 'POST' && req.path === '/analyze') return analyze(res, req.body, fake.recognizers)
+    if (req.method === 'POST' && req.path === '/anonymize') return anonymize(res, req.body)
+    return sendJson(res, 404, { error: 'not found' })
+  }, JSON.stringify({ error: 'Invalid request json' }))
+  fake.url = server.url
   return fake
 }
 
-function json(res: ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body))
-}
 
 function analyze(res: ServerResponse, body: Record<string, unknown>, recognizers: readonly Recognizer[]): void {
   const { text, language, entities, score_threshold: threshold } = body
-  if (typeof text !== 'string' || typeof language !== 'string') return json(res, 400, { error: 'text and language are required' })
-  if (language !== 'en') return json(res, 500, { error: `No matching recognizers were found to serve the request (language ${language})` })
+  if (typeof text !== 'string' || typeof language !== 'string') return sendJson(res, 400, { error: 'text and language are required' })
+  if (language !== 'en') return sendJson(res, 500, { error: `No matching recognizers were found to serve the request (language ${language})` })
   const found: Detected[] = []
   for (const r of recognizers) {
     if (Array.isArray(entities) && !entities.includes(r.entity)) continue
@@ -117,7 +90,7 @@ function analyze(res: ServerResponse, body: Record<string, unknown>, recognizers
     }
   }
   // Presidio answers extra fields too
-  json(
+  sendJson(
     res,
     200,
     found.map((d) => ({ analysis_explanation: null, ...d, recognition_metadata: { recognizer_name: `Fake${d.entity_type}Recognizer` } })),
@@ -128,18 +101,18 @@ type Operator = Record<string, unknown> & { type?: unknown }
 
 function anonymize(res: ServerResponse, body: Record<string, unknown>): void {
   const { text, analyzer_results: results, anonymizers } = body
-  if (typeof text !== 'string') return json(res, 422, { error: 'Invalid input, text must be a string' })
-  if (!Array.isArray(results)) return json(res, 422, { error: 'Invalid input, analyzer_results must be a list' })
+  if (typeof text !== 'string') return sendJson(res, 422, { error: 'Invalid input, text must be a string' })
+  if (!Array.isArray(results)) return sendJson(res, 422, { error: 'Invalid input, analyzer_results must be a list' })
   const ops = (anonymizers ?? {}) as Record<string, Operator>
   const chars = [...text]
   const detected: Detected[] = []
   for (const r of results as Array<Record<string, unknown>>) {
     const { entity_type, start, end, score } = r
     if (typeof entity_type !== 'string' || !Number.isInteger(start) || !Number.isInteger(end) || typeof score !== 'number') {
-      return json(res, 422, { error: 'Invalid input, analyzer result must have entity_type, start, end, score' })
+      return sendJson(res, 422, { error: 'Invalid input, analyzer result must have entity_type, start, end, score' })
     }
     if ((start as number) < 0 || (end as number) > chars.length || (start as number) >= (end as number)) {
-      return json(res, 422, { error: `Invalid analyzer result, start ${String(start)} end ${String(end)} out of text of ${chars.length}` })
+      return sendJson(res, 422, { error: `Invalid analyzer result, start ${String(start)} end ${String(end)} out of text of ${chars.length}` })
     }
     detected.push({ entity_type, start: start as number, end: end as number, score })
   }
@@ -155,7 +128,7 @@ function anonymize(res: ServerResponse, body: Record<string, unknown>): void {
     try {
       replacement = operate(op, chars.slice(start, s.end).join(''), s.entity_type)
     } catch (err) {
-      return json(res, 422, { error: (err as Error).message })
+      return sendJson(res, 422, { error: (err as Error).message })
     }
     out.push(...chars.slice(pos, start))
     items.push({ start: out.length, end: out.length + [...replacement].length, entity_type: s.entity_type, text: replacement, operator: String(op.type) })
@@ -163,7 +136,7 @@ function anonymize(res: ServerResponse, body: Record<string, unknown>): void {
     pos = Math.max(pos, s.end)
   }
   out.push(...chars.slice(pos))
-  json(res, 200, { text: out.join(''), items })
+  sendJson(res, 200, { text: out.join(''), items })
 }
 
 function operate(op: Operator, value: string, entity: string): string {
