@@ -7,7 +7,7 @@ import type { TestContext } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
 import type OpenAI from 'openai'
-import { startGateway, type TestGateway } from '../helpers/gateway.ts'
+import { apiFailure, startGateway, type TestGateway } from '../helpers/gateway.ts'
 import { startFakeOpenAI, type FakeOpenAI } from '../servers/fake-openai.ts'
 
 export const FIXTURES = fileURLToPath(new URL('../fixtures/guardrails/', import.meta.url))
@@ -161,4 +161,33 @@ export function assertNoLeak(pieces: string[], word: string, what: string): void
       assert.ok(!lp.endsWith(w.slice(0, n)), `${what}: a piece ends with "${word.slice(0, n)}": ${JSON.stringify(p)}`)
     }
   }
+}
+
+/**
+ * A guardrail service that cannot answer, seen through two guardrails on it:
+ * `closed` (the default, on_error: block) and `open` (on_error: allow, or
+ * LiteLLM's unreachable_fallback: fail_open). A call asking for `closed` is a
+ * 503 guardrail_unavailable naming it and never reaches the model; one asking
+ * for `open` is answered, its decision recorded as unevaluated. Both failures
+ * are counted with their `kind`. Returns the gateway and both answers for the
+ * caller's own checks (keys kept out of errors and logs, …).
+ */
+export async function failsClosedThenOpen(t: TestContext, defs: { closed: GuardrailDef; open: GuardrailDef }, content: string, kind: string) {
+  assert.equal(defs.closed.name, 'closed')
+  assert.equal(defs.open.name, 'open')
+  const { fake, gw } = await setup(t, (up) => config({ upstream: up, guardrails: [defs.closed, defs.open] }))
+  const closed = await apiFailure(ask(gw, content, ['closed']))
+  assert.equal(closed.status, 503)
+  assert.equal(closed.code, 'guardrail_unavailable')
+  assert.equal((closed.error as { guardrail?: { name?: string } }).guardrail?.name, 'closed')
+  assert.equal(fake.requests.length, 0, 'fail closed: the model was not called')
+  assert.equal(await metric(gw, 'guardrail_errors_total', { guardrail: 'closed', mode: 'pre_call', kind }), 1)
+
+  const open = await ask(gw, content, ['open'])
+  assert.equal(open.response.status, 200)
+  assert.equal(open.data.choices[0]?.message.content, `fake: ${content}`)
+  const log = await requestLog(gw, open.response.headers.get('x-request-id'))
+  assert.deepEqual(log.guardrails?.map((d) => [d.name, d.mode, d.action]), [['open', 'pre_call', 'unevaluated']])
+  assert.equal(await metric(gw, 'guardrail_errors_total', { guardrail: 'open', mode: 'pre_call', kind }), 1)
+  return { gw, fake, closed, open }
 }

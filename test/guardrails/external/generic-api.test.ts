@@ -16,7 +16,7 @@ import { apiFailure, useServer, type TestGateway } from '../../helpers/gateway.t
 import { GENERIC_PATH, startFakeGenericGuardrail, type FakeGenericGuardrail } from '../../servers/fake-generic-guardrail.ts'
 import type { FakeOpenAI } from '../../servers/fake-openai.ts'
 import { closedUrl } from '../../servers/service-faults.ts'
-import { chatBody, config, contents, metric, requestLog, setup, type GuardrailDef, type Mode } from '../support.ts'
+import { chatBody, config, contents, failsClosedThenOpen, type GuardrailDef, metric, type Mode, requestLog, setup } from '../support.ts'
 import { guardContext, texts } from '../unit/helpers.ts'
 
 type Def = { name: string; mode: Mode; [param: string]: unknown }
@@ -185,22 +185,12 @@ describe('generic_guardrail_api: what is sent', () => {
 describe('generic_guardrail_api: failures and config', () => {
   test('a service that is down fails closed by default, open with unreachable_fallback: fail_open', async (t) => {
     const down = await closedUrl()
-    const { gw } = await setup(t, (up) =>
-      config({
-        upstream: up,
-        guardrails: ([
-          { name: 'closed', api_base: down, mode: 'pre_call' },
-          { name: 'open', api_base: down, mode: 'pre_call', unreachable_fallback: 'fail_open' },
-        ] satisfies Def[]).map(def),
-      }),
+    await failsClosedThenOpen(
+      t,
+      { closed: def({ name: 'closed', api_base: down, mode: 'pre_call' }), open: def({ name: 'open', api_base: down, mode: 'pre_call', unreachable_fallback: 'fail_open' }) },
+      'hello',
+      'connect',
     )
-    const err = await apiFailure(gw.client().chat.completions.create(chatBody('hello', ['closed'])))
-    assert.equal(err.status, 503)
-    assert.equal(err.code, 'guardrail_unavailable')
-    assert.equal(await metric(gw, 'guardrail_errors_total', { guardrail: 'closed', mode: 'pre_call', kind: 'connect' }), 1)
-    const r = await gw.client().chat.completions.create(chatBody('hello', ['open']))
-    assert.equal(r.choices[0]?.message.content, 'fake: hello')
-    assert.equal(await metric(gw, 'guardrail_requests_total', { guardrail: 'open', mode: 'pre_call', action: 'unevaluated' }), 1)
   })
 
   test('a 500 with the key in its body fails closed without showing the key', async (t) => {

@@ -13,7 +13,7 @@ import { apiFailure, collect, messageOf, startGateway, useServer } from '../../h
 import { startFakeModeration, type FakeModeration } from '../../servers/fake-moderation.ts'
 import { closedUrl, type Fault } from '../../servers/service-faults.ts'
 import { callInfo } from '../unit/helpers.ts'
-import { ask, config, metric, requestLog, setup, type GuardrailDef, type Mode } from '../support.ts'
+import { ask, config, failsClosedThenOpen, type GuardrailDef, metric, type Mode, requestLog, setup } from '../support.ts'
 
 const KEY = 'sk-moderation-secret-123'
 const useModeration = (t: TestContext): Promise<FakeModeration> => useServer(t, startFakeModeration)
@@ -176,28 +176,12 @@ describe('openai_moderation through the gateway', () => {
       const base = fault === 'down' ? `${await closedUrl()}/v1` : mod.url
       if (fault === 'short') mod.dropOneResult = true
       else if (fault !== 'down') mod.fault = fault
-      const { fake, gw } = await setup(t, (up) =>
-        config({
-          upstream: up,
-          guardrails: [
-            guard('closed', base, { default_on: false, timeout: 0.3 }),
-            guard('open', base, { default_on: false, timeout: 0.3, on_error: 'allow' }),
-          ],
-        }),
+      const { gw } = await failsClosedThenOpen(
+        t,
+        { closed: guard('closed', base, { default_on: false, timeout: 0.3 }), open: guard('open', base, { default_on: false, timeout: 0.3, on_error: 'allow' }) },
+        'hello',
+        kind,
       )
-      const err = await apiFailure(ask(gw, 'hello', ['closed']))
-      assert.equal(err.status, 503)
-      assert.equal(err.code, 'guardrail_unavailable')
-      assert.match(messageOf(err), /"closed"/)
-      assert.equal(fake.requests.length, 0, 'fail closed: the model was not called')
-      assert.equal(await metric(gw, 'guardrail_errors_total', { guardrail: 'closed', mode: 'pre_call', kind }), 1)
-
-      const { data, response } = await ask(gw, 'hello', ['open'])
-      assert.equal(response.status, 200)
-      assert.equal(data.choices[0]?.message.content, 'fake: hello')
-      const log = await requestLog(gw, response.headers.get('x-request-id'))
-      assert.deepEqual(log.guardrails?.map((d) => [d.name, d.action]), [['open', 'unevaluated']])
-      assert.equal(await metric(gw, 'guardrail_errors_total', { guardrail: 'open', mode: 'pre_call', kind }), 1)
       assert.ok(!gw.logs.join('\n').includes(KEY), 'no log line holds the key')
     })
   }

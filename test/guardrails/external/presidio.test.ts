@@ -15,7 +15,7 @@ import { apiFailure, collect, messageOf, startGateway, useServer } from '../../h
 import { startFakePresidio, type FakePresidio } from '../../servers/fake-presidio.ts'
 import { closedUrl, type Fault } from '../../servers/service-faults.ts'
 import { callInfo } from '../unit/helpers.ts'
-import { ask, assertNoLeak, config, metric, post, requestLog, setup, sseData, type GuardrailDef, type Mode } from '../support.ts'
+import { ask, assertNoLeak, config, failsClosedThenOpen, type GuardrailDef, metric, type Mode, post, requestLog, setup, sseData } from '../support.ts'
 
 const usePresidio = (t: TestContext): Promise<FakePresidio> => useServer(t, startFakePresidio)
 
@@ -179,27 +179,12 @@ describe('presidio through the gateway', () => {
         pres.fault = fault
         pres.faultOn = '/analyze'
       }
-      const { fake, gw } = await setup(t, (up) =>
-        config({
-          upstream: up,
-          guardrails: [
-            guard('closed', base, { default_on: false, timeout: 0.3 }),
-            guard('open', base, { default_on: false, timeout: 0.3, on_error: 'allow' }),
-          ],
-        }),
+      const { gw } = await failsClosedThenOpen(
+        t,
+        { closed: guard('closed', base, { default_on: false, timeout: 0.3 }), open: guard('open', base, { default_on: false, timeout: 0.3, on_error: 'allow' }) },
+        'mail bob@example.com',
+        kind,
       )
-      const err = await apiFailure(ask(gw, 'mail bob@example.com', ['closed']))
-      assert.equal(err.status, 503)
-      assert.equal(err.code, 'guardrail_unavailable')
-      assert.match(messageOf(err), /"closed"/)
-      assert.equal(fake.requests.length, 0, 'fail closed: the model was not called')
-      assert.equal(await metric(gw, 'guardrail_errors_total', { guardrail: 'closed', mode: 'pre_call', kind }), 1)
-
-      const { response } = await ask(gw, 'mail bob@example.com', ['open'])
-      assert.equal(response.status, 200)
-      const log = await requestLog(gw, response.headers.get('x-request-id'))
-      assert.deepEqual(log.guardrails?.map((d) => [d.name, d.action]), [['open', 'unevaluated']])
-      assert.equal(await metric(gw, 'guardrail_errors_total', { guardrail: 'open', mode: 'pre_call', kind }), 1)
       assert.doesNotMatch(gw.logs.join('\n'), /bob@example/, 'no log line holds the value')
     })
   }
