@@ -8,6 +8,7 @@
 //   prints "listening on http://127.0.0.1:P"
 import { createServer } from 'node:http'
 import { parseArgs } from 'node:util'
+import { listen } from './listen.ts'
 import { Pool } from 'undici'
 
 const { values } = parseArgs({
@@ -65,19 +66,4 @@ const server = createServer((req, res) => {
       })
   })
 })
-server.keepAliveTimeout = 60_000
-server.headersTimeout = 65_000
-
-server.listen(Number(values.port), values.host, () => {
-  const addr = server.address()
-  const port = typeof addr === 'object' && addr ? addr.port : 0
-  process.stdout.write(`listening on http://${values.host}:${port}\n`)
-})
-const stop = (): void => {
-  server.close()
-  server.closeAllConnections()
-  void pool.destroy()
-  process.exit(0)
-}
-process.on('SIGTERM', stop)
-process.on('SIGINT', stop)
+listen(server, values.host, Number(values.port), () => void pool.destroy())

@@ -7,6 +7,7 @@
 //   node bench/fake-upstream.ts [--port P]   prints "listening on http://127.0.0.1:P"
 import { createServer } from 'node:http'
 import { parseArgs } from 'node:util'
+import { listen } from './listen.ts'
 import { ANSWER_CHUNKS, ANSWER_TEXT, USER_PROMPT } from './payload.ts'
 
 const { values } = parseArgs({ options: { port: { type: 'string', default: '0' }, host: { type: 'string', default: '127.0.0.1' } } })
@@ -67,18 +68,4 @@ const server = createServer((req, res) => {
     res.end(JSON_ANSWER)
   })
 })
-server.keepAliveTimeout = 60_000
-server.headersTimeout = 65_000
-
-server.listen(Number(values.port), values.host, () => {
-  const addr = server.address()
-  const port = typeof addr === 'object' && addr ? addr.port : 0
-  process.stdout.write(`listening on http://${values.host}:${port}\n`)
-})
-const stop = (): void => {
-  server.close()
-  server.closeAllConnections()
-  process.exit(0)
-}
-process.on('SIGTERM', stop)
-process.on('SIGINT', stop)
+listen(server, values.host, Number(values.port))

@@ -68,6 +68,21 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
+/**
+ * Runs `fn`; a ConfigError is printed (every issue with its path and line, then
+ * `summary`) and gives undefined, for the command to exit 1. Anything else is thrown.
+ */
+async function reportingConfigErrors<T>(fn: () => Promise<T>, summary?: (count: number) => string): Promise<T | undefined> {
+  try {
+    return await fn()
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err
+    for (const i of err.issues) process.stderr.write(`error: ${formatIssue(i)}\n`)
+    if (summary) process.stderr.write(`${summary(err.issues.length)}\n`)
+    return undefined
+  }
+}
+
 function printWarnings(warnings: readonly ConfigIssue[]): void {
   for (const w of warnings) process.stderr.write(`warning: ${formatIssue(w)}\n`)
 }
@@ -77,7 +92,7 @@ async function check(file: string | undefined): Promise<number> {
     process.stderr.write('check needs --config FILE\n')
     return 2
   }
-  try {
+  const ok = await reportingConfigErrors(async () => {
     const { config, warnings, lineOf } = await loadConfigFile(file)
     printWarnings(warnings)
     // guardrails are built too: a custom module that does not load is an error here, not at start
@@ -91,15 +106,9 @@ async function check(file: string | undefined): Promise<number> {
       `${file}: OK — ${groups} model(s), ${config.deployments.length} deployment(s), ${config.guardrails.length} guardrail(s)` +
         `${warnings.length ? `, ${warnings.length} warning(s)` : ''}\n`,
     )
-    return 0
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      for (const i of err.issues) process.stderr.write(`error: ${formatIssue(i)}\n`)
-      process.stderr.write(`${file}: ${err.issues.length} error(s)\n`)
-      return 1
-    }
-    throw err
-  }
+    return true
+  }, (n) => `${file}: ${n} error(s)`)
+  return ok ? 0 : 1
 }
 
 async function evalCommand(opts: { config?: string; cases?: string[]; guardrail?: string; json?: boolean }): Promise<number> {
@@ -107,17 +116,12 @@ async function evalCommand(opts: { config?: string; cases?: string[]; guardrail?
     process.stderr.write('eval needs --config FILE and --cases CASES.jsonl\n')
     return 2
   }
-  let specs: GuardrailSpec[]
-  try {
-    const { config, lineOf } = await loadConfigFile(opts.config)
-    specs = await buildGuardrails(config, lineOf)
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      for (const i of err.issues) process.stderr.write(`error: ${formatIssue(i)}\n`)
-      return 1
-    }
-    throw err
-  }
+  const file = opts.config
+  const specs: GuardrailSpec[] | undefined = await reportingConfigErrors(async () => {
+    const { config, lineOf } = await loadConfigFile(file)
+    return buildGuardrails(config, lineOf)
+  })
+  if (!specs) return 1
   const chosen = opts.guardrail ? specs.filter((s) => s.name === opts.guardrail) : specs
   if (chosen.length === 0) {
     process.stderr.write(opts.guardrail ? `no guardrail named "${opts.guardrail}" in ${opts.config}\n` : `${opts.config} configures no guardrails\n`)
@@ -150,17 +154,9 @@ async function serve(opts: { config?: string; host?: string; port?: string }): P
     process.stderr.write(`invalid port "${portText}"\n`)
     return 2
   }
-  let loaded
-  try {
-    loaded = await loadConfigFile(file)
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      for (const i of err.issues) process.stderr.write(`error: ${formatIssue(i)}\n`)
-      process.stderr.write(`${file}: not started (${err.issues.length} config error(s))\n`)
-      return 1
-    }
-    throw err
-  }
+  const notStarted = (n: number): string => `${file}: not started (${n} config error(s))`
+  const loaded = await reportingConfigErrors(() => loadConfigFile(file), notStarted)
+  if (!loaded) return 1
   printWarnings(loaded.warnings)
   const { config } = loaded
   if (!config.general.masterKey) {
@@ -174,17 +170,8 @@ async function serve(opts: { config?: string; host?: string; port?: string }): P
     process.stderr.write('warning: no master_key is set, so the gateway is open (no auth); it listens on loopback only.\n')
   }
 
-  let server
-  try {
-    server = await createServer(config, { lineOf: loaded.lineOf })
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      for (const i of err.issues) process.stderr.write(`error: ${formatIssue(i)}\n`)
-      process.stderr.write(`${file}: not started (${err.issues.length} config error(s))\n`)
-      return 1
-    }
-    throw err
-  }
+  const server = await reportingConfigErrors(() => createServer(config, { lineOf: loaded.lineOf }), notStarted)
+  if (!server) return 1
   let url: string
   try {
     url = await server.listen(host, port)

@@ -10,6 +10,7 @@ import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { openDb, type Db } from '../../src/store/db.ts'
 import { startGateway, type TestGateway } from '../helpers/gateway.ts'
+import type { CallRecord } from '../../src/store/records.ts'
 
 export const MASTER = 'sk-master-key-for-store-tests'
 
@@ -101,24 +102,8 @@ export async function generateKey(url: string, fields: Record<string, unknown> =
   return r.json as GeneratedKey
 }
 
-export interface SpendLog {
-  request_id: string
-  started_at: string
-  key_hash: string | null
-  key_alias: string | null
-  route: string
-  model: string | null
-  deployment: string | null
-  status: number
-  prompt_tokens: number
-  completion_tokens: number
-  spend: number
-  latency_ms: number
-  stream: boolean
-  decisions: Array<{ name: string; mode: string; action: string; reason?: string; findings: number; ms: number }>
-  prompt?: unknown
-  response?: unknown
-}
+/** A record as /spend/logs answers it: the call record itself, in JSON. */
+export type SpendLog = CallRecord
 
 /** GET /spend/logs?… under the master key. */
 export async function spendLogs(url: string, query: Record<string, string | number>): Promise<SpendLog[]> {
