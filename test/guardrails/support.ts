@@ -8,6 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
 import type OpenAI from 'openai'
 import { apiFailure, startGateway, type TestGateway } from '../helpers/gateway.ts'
+import { samplesOf, sumOf, type Sample } from '../helpers/prometheus.ts'
 import { startFakeOpenAI, type FakeOpenAI } from '../servers/fake-openai.ts'
 
 export const FIXTURES = fileURLToPath(new URL('../fixtures/guardrails/', import.meta.url))
@@ -111,23 +112,14 @@ export async function requestLog(gw: TestGateway, reqId: string | null): Promise
   return (await eventually(find, (l) => l !== undefined, `the request log line of ${reqId}`)) as RequestLog
 }
 
-/** `name{labels} value` samples of the gateway's Prometheus text whose labels include `match`. */
-export async function samples(gw: TestGateway, name: string, match: Record<string, string> = {}): Promise<Array<{ labels: Record<string, string>; value: number }>> {
-  const text = await (await fetch(`${gw.url}/metrics`)).text()
-  const out: Array<{ labels: Record<string, string>; value: number }> = []
-  for (const line of text.split('\n')) {
-    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$/.exec(line)
-    if (!m || m[1] !== name) continue
-    const labels: Record<string, string> = {}
-    for (const [, k, v] of (m[2] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)) labels[k as string] = v as string
-    if (Object.entries(match).every(([k, v]) => labels[k] === v)) out.push({ labels, value: Number(m[3]) })
-  }
-  return out
+/** The gateway's samples of metric `name` whose labels include `match`. */
+export async function samples(gw: TestGateway, name: string, match: Record<string, string> = {}): Promise<Sample[]> {
+  return samplesOf(await (await fetch(`${gw.url}/metrics`)).text(), name, match)
 }
 
 /** The sum of the matching samples (0 when there are none). */
 export async function metric(gw: TestGateway, name: string, match: Record<string, string> = {}): Promise<number> {
-  return (await samples(gw, name, match)).reduce((a, s) => a + s.value, 0)
+  return sumOf(await (await fetch(`${gw.url}/metrics`)).text(), name, match)
 }
 
 /** A raw POST of a JSON body to the gateway: status, headers and the whole body text. */

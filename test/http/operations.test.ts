@@ -4,6 +4,7 @@ import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { useSharedGateway } from '../helpers/gateway.ts'
+import { samplesOf } from '../helpers/prometheus.ts'
 
 const MASTER = 'sk-master-ops-0123456789'
 const AUTH = { authorization: `Bearer ${MASTER}` }
@@ -41,19 +42,6 @@ async function requestLogs(reqId: string, atLeast = 1): Promise<RequestLog[]> {
   }
 }
 
-/** `name{labels} value` samples of the Prometheus text. */
-function samples(text: string, name: string): Array<{ labels: Record<string, string>; value: number }> {
-  const out: Array<{ labels: Record<string, string>; value: number }> = []
-  for (const line of text.split('\n')) {
-    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$/.exec(line)
-    if (!m || m[1] !== name) continue
-    const labels: Record<string, string> = {}
-    for (const [, k, v] of (m[2] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)) labels[k as string] = v as string
-    out.push({ labels, value: Number(m[3]) })
-  }
-  return out
-}
-
 async function metricsText(): Promise<string> {
   const res = await fetch(`${shared.gw.url}/metrics`)
   assert.equal(res.status, 200)
@@ -62,7 +50,7 @@ async function metricsText(): Promise<string> {
 }
 
 const sample = (text: string, name: string, labels: Record<string, string>): number | undefined =>
-  samples(text, name).find((s) => Object.entries(labels).every(([k, v]) => s.labels[k] === v))?.value
+  samplesOf(text, name, labels)[0]?.value
 
 describe('x-request-id', () => {
   test('every answer carries one: success, stream, 400, 401, 404, 413, health, metrics', async () => {

@@ -4,8 +4,9 @@
 // commands time out) and comes back, and one that dies (SIGKILL).
 import assert from 'node:assert/strict'
 import { after, test, type TestContext } from 'node:test'
+import { sumOf } from '../helpers/prometheus.ts'
 import {
-  MASTER_KEY, TEST_DATABASE_URL, TEST_REDIS_SERVER, clearOfMinuteEdge, configFile, freePort, freshDatabase, metricValue, missing, startInstance, startOwnRedis, until, type Instance,
+  MASTER_KEY, TEST_DATABASE_URL, TEST_REDIS_SERVER, clearOfMinuteEdge, configFile, freePort, freshDatabase, missing, startInstance, startOwnRedis, until, type Instance,
 } from './support.ts'
 
 const why = missing('PORTCULLIS_TEST_DATABASE_URL', 'PORTCULLIS_TEST_REDIS_SERVER')
@@ -67,8 +68,8 @@ test('Redis never reachable: instances start, answer, hold limits per instance a
   assert.deepEqual(await statuses([[a, key], [a, key], [a, key], [b, key], [b, key], [b, key]]), [200, 200, 429, 200, 200, 429])
   for (const on of [a, b]) {
     const m = await on.metrics()
-    assert.ok(metricValue(m, 'portcullis_redis_fallback_total', { op: 'rate_limit' }) >= 3, m)
-    assert.equal(metricValue(m, 'portcullis_redis_up'), 0)
+    assert.ok(sumOf(m, 'portcullis_redis_fallback_total', { op: 'rate_limit' }) >= 3, m)
+    assert.equal(sumOf(m, 'portcullis_redis_up'), 0)
   }
   assert.match(a.output(), /Redis unavailable: falling back to per-instance/)
 })
@@ -91,7 +92,7 @@ test('Redis hangs, comes back, then dies: calls are answered throughout; shared 
   try {
     assert.deepEqual(await statuses([[a, hung], [a, hung], [a, hung], [b, hung], [b, hung], [b, hung]]), [200, 200, 429, 200, 200, 429])
     const m = await a.metrics()
-    assert.ok(metricValue(m, 'portcullis_redis_fallback_total', { op: 'rate_limit' }) >= 1, m)
+    assert.ok(sumOf(m, 'portcullis_redis_fallback_total', { op: 'rate_limit' }) >= 1, m)
   } finally {
     process.kill(redis.pid, 'SIGCONT')
   }
@@ -109,12 +110,12 @@ test('Redis hangs, comes back, then dies: calls are answered throughout; shared 
   // the calls before and after Redis dies must fall in one minute
   await clearOfMinuteEdge(8000)
   assert.deepEqual(await statuses([[a, dead], [b, dead]]), [200, 200])
-  const before = metricValue(await b.metrics(), 'portcullis_redis_fallback_total')
+  const before = sumOf(await b.metrics(), 'portcullis_redis_fallback_total')
   process.kill(redis.pid, 'SIGKILL')
-  await until(async () => metricValue(await a.metrics(), 'portcullis_redis_up') === 0 && metricValue(await b.metrics(), 'portcullis_redis_up') === 0, 5000, 'the instances to see Redis gone')
+  await until(async () => sumOf(await a.metrics(), 'portcullis_redis_up') === 0 && sumOf(await b.metrics(), 'portcullis_redis_up') === 0, 5000, 'the instances to see Redis gone')
   // each instance counted one call before Redis died; now each allows one more of its own
   assert.deepEqual(await statuses([[a, dead], [a, dead], [b, dead], [b, dead]], 500), [200, 429, 200, 429])
-  assert.ok(metricValue(await b.metrics(), 'portcullis_redis_fallback_total') > before)
+  assert.ok(sumOf(await b.metrics(), 'portcullis_redis_fallback_total') > before)
   // the master key and the admin routes never depended on Redis
   assert.equal((await a.call(MASTER_KEY)).status, 200)
   assert.equal((await a.admin('/key/delete', { keys: [dead] })).status, 200)

@@ -115,18 +115,6 @@ export async function startInstance(name: string, config: string, env: Record<st
 }
 
 /** The value of a Prometheus counter/gauge line (summed over matching label sets), 0 when absent. */
-export function metricValue(text: string, name: string, labels: Record<string, string> = {}): number {
-  let sum = 0
-  for (const line of text.split('\n')) {
-    if (!line.startsWith(name)) continue
-    const m = /^([a-zA-Z_:][\w:]*)(\{[^}]*\})?\s+(\S+)$/.exec(line)
-    if (!m || m[1] !== name) continue
-    const set = m[2] ?? ''
-    if (Object.entries(labels).every(([k, v]) => set.includes(`${k}="${v}"`))) sum += Number(m[3])
-  }
-  return sum
-}
-
 export async function freePort(): Promise<number> {
   const s = createServer()
   s.listen(0, '127.0.0.1')

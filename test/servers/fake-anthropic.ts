@@ -8,8 +8,8 @@
 //   - streaming and the text mentions "cut off" → the stream stops without message_stop
 //   - otherwise → text `anthropic: <last user text>`
 // A wrong x-api-key gets Anthropic's 401; `queue()` forces the next answers.
-import type { IncomingHttpHeaders, ServerResponse } from 'node:http'
-import { sendJson, startJsonServer } from './json-server.ts'
+import type { ServerResponse } from 'node:http'
+import { sendJson, startJsonServer, type RecordedRequest } from './json-server.ts'
 
 type Json = Record<string, unknown>
 
@@ -24,7 +24,7 @@ export interface FakeAnthropic {
   /** the base URL, without `/v1` */
   url: string
   apiKey: string
-  requests: Array<{ method: string; path: string; headers: IncomingHttpHeaders; body: Json }>
+  requests: RecordedRequest[]
   /** answer the next request with this status and JSON body instead */
   queue(answer: { status: number; body: unknown; headers?: Record<string, string> }): void
   close(): Promise<void>

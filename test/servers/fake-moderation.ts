@@ -3,8 +3,7 @@
 // keyword rules (`hate` → hate 0.9, `kill` → violence 0.7, `harass` →
 // harassment 0.4 — below the 0.5 at which the fake sets a category's boolean),
 // or fails the ways services fail (service-faults.ts).
-import type { IncomingHttpHeaders } from 'node:http'
-import { sendJson, startJsonServer } from './json-server.ts'
+import { type RecordedRequest, sendJson, startJsonServer } from './json-server.ts'
 import { applyFault, type Fault } from './service-faults.ts'
 
 export interface ModerationRule {
@@ -14,17 +13,10 @@ export interface ModerationRule {
   score: number
 }
 
-export interface ServiceRequest {
-  method: string
-  path: string
-  headers: IncomingHttpHeaders
-  body: Record<string, unknown>
-}
-
 export interface FakeModeration {
   /** base URL ending in /v1, to use as api_base */
   url: string
-  requests: ServiceRequest[]
+  requests: RecordedRequest[]
   /** scoring rules; edit freely */
   rules: ModerationRule[]
   /** a category's boolean is true when its score reaches this (default 0.5) */
@@ -46,6 +38,9 @@ export const DEFAULT_RULES: readonly ModerationRule[] = [
   { word: 'harass', category: 'harassment', score: 0.4 },
 ]
 
+// OpenAI's documented categories, written out here rather than imported from
+// the guardrail: the fake stands for the service, so a name the guardrail gets
+// wrong must not be wrong in the fake too.
 export const CATEGORIES = [
   'harassment',
   'harassment/threatening',

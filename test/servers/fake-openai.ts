@@ -1,15 +1,8 @@
 // A scriptable fake OpenAI-compatible upstream for integration tests: a real
 // HTTP server on 127.0.0.1 that records every request and answers chat,
 // completions and embeddings — or fails in the ways real upstreams fail.
-import type { IncomingHttpHeaders, ServerResponse } from 'node:http'
-import { recorder, startJsonServer, type JsonRequest } from './json-server.ts'
-
-export interface RecordedRequest {
-  method: string
-  path: string
-  headers: IncomingHttpHeaders
-  body: Record<string, unknown>
-}
+import type { ServerResponse } from 'node:http'
+import { type JsonRequest, type RecordedRequest, recorder, startJsonServer } from './json-server.ts'
 
 /** What the fake does with one request. */
 export type Behaviour =

@@ -6,8 +6,8 @@
 // replace / redact / mask / hash to the given results as Presidio's
 // AnonymizerEngine does. Either fails the ways services fail (service-faults.ts).
 import { createHash } from 'node:crypto'
-import type { IncomingHttpHeaders, ServerResponse } from 'node:http'
-import { sendJson, startJsonServer } from './json-server.ts'
+import type { ServerResponse } from 'node:http'
+import { type RecordedRequest, sendJson, startJsonServer } from './json-server.ts'
 import { applyFault, type Fault } from './service-faults.ts'
 
 export interface Recognizer {
@@ -16,21 +16,14 @@ export interface Recognizer {
   score: number
 }
 
-export interface ServiceRequest {
-  method: string
-  path: string
-  headers: IncomingHttpHeaders
-  body: Record<string, unknown>
-}
-
 export type PresidioPath = '/analyze' | '/anonymize'
 
 export interface FakePresidio {
   /** base URL (no path), to use as analyzer_api_base and anonymizer_api_base */
   url: string
-  requests: ServiceRequest[]
+  requests: RecordedRequest[]
   /** the requests to one endpoint */
-  calls(path: PresidioPath): ServiceRequest[]
+  calls(path: PresidioPath): RecordedRequest[]
   /** the analyzer's recognizers; edit freely (patterns need the g flag) */
   recognizers: Recognizer[]
   /** applied to every request (only those to `faultOn`, when set) until cleared */

@@ -16,6 +16,14 @@ export interface JsonRequest {
   body: Record<string, unknown>
 }
 
+/** A request as a fake keeps it for the test to read: the target as sent (path and query). */
+export interface RecordedRequest {
+  method: string
+  path: string
+  headers: IncomingHttpHeaders
+  body: Record<string, unknown>
+}
+
 export interface JsonServer {
   /** http://127.0.0.1:PORT */
   url: string
