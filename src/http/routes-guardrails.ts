@@ -1,20 +1,16 @@
 // LiteLLM's guardrail admin routes (master key): list the configured
 // guardrails, and run one by hand on a text to see what it does.
-import type { FastifyInstance, FastifyRequest } from 'fastify'
+import type { FastifyInstance } from 'fastify'
 import { badRequest, GatewayError } from '../errors.ts'
 import { check } from '../guardrails/engine.ts'
 import { GuardrailBlocked } from '../guardrails/errors.ts'
 import type { GuardrailPolicy } from '../guardrails/policy.ts'
 import type { JsonObject } from '../providers/types.ts'
+import { adminOnly } from './admin-only.ts'
 import { newRequestState, type PortcullisServer } from './server.ts'
 
 export function registerGuardrailRoutes(app: FastifyInstance, server: PortcullisServer, policy: GuardrailPolicy): void {
-  const begin = (route: string) => async (request: FastifyRequest): Promise<void> => {
-    request.portcullis = newRequestState(route)
-    const caller = await server.auth.authenticate(request.headers)
-    request.portcullis.caller = caller
-    server.auth.requireAdmin(caller)
-  }
+  const begin = (route: string) => adminOnly(server, route)
 
   app.get('/guardrails/list', { onRequest: begin('guardrails_list') }, async (): Promise<JsonObject> => ({
     // types, modes and policy only: a guardrail's own params may hold secrets

@@ -10,7 +10,8 @@ import type { GuardrailPolicy } from '../guardrails/policy.ts'
 import type { JsonObject } from '../providers/types.ts'
 import { parseDuration } from '../store/duration.ts'
 import { queryRecords } from '../store/records.ts'
-import { newRequestState, type PortcullisServer } from './server.ts'
+import { adminOnly } from './admin-only.ts'
+import type { PortcullisServer } from './server.ts'
 
 const duration = z.string().refine((d) => parseDuration(d) !== undefined, 'must be a duration like 30s, 15m, 12h, 7d or 1mo')
 const limit = z.number().int().positive()
@@ -30,10 +31,7 @@ const KeyFields = z.object({
 
 export function registerKeyRoutes(app: FastifyInstance, server: PortcullisServer, policy: GuardrailPolicy): void {
   const admin = (route: string) => async (request: FastifyRequest): Promise<void> => {
-    request.portcullis = newRequestState(route)
-    const caller = await server.auth.authenticate(request.headers)
-    request.portcullis.caller = caller
-    server.auth.requireAdmin(caller)
+    await adminOnly(server, route)(request)
     if (server.auth.open) throw new GatewayError(400, 'virtual keys need general_settings.master_key: without one the gateway is open to everyone', { code: 'master_key_required' })
   }
   const store = (): KeyStore => {

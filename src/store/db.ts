@@ -78,16 +78,7 @@ async function openPglite(dir: string): Promise<Db> {
       inTransaction = new Promise<void>((r) => (end = r))
       try {
         await before
-        const tx = on(thread.current())
-        await tx.exec('BEGIN')
-        try {
-          const out = await fn(tx)
-          await tx.exec('COMMIT')
-          return out
-        } catch (err) {
-          await tx.exec('ROLLBACK').catch(() => {})
-          throw err
-        }
+        return await runTransaction(on(thread.current()), fn)
       } finally {
         end()
       }
@@ -117,24 +108,34 @@ async function openPostgres(url: string): Promise<Db> {
       }
       client.on('error', onError)
       try {
-        await client.query('BEGIN')
-        const out = await fn({
-          query: async (sql, params) => (await client.query(sql, params ? [...params] : undefined)).rows,
-          // without parameters pg uses the simple protocol, which runs several statements
-          exec: async (sql) => {
-            await client.query(sql)
+        return await runTransaction(
+          {
+            query: async (sql, params) => (await client.query(sql, params ? [...params] : undefined)).rows,
+            // without parameters pg uses the simple protocol, which runs several statements
+            exec: async (sql) => {
+              await client.query(sql)
+            },
           },
-        })
-        await client.query('COMMIT')
-        return out
-      } catch (err) {
-        await client.query('ROLLBACK').catch(() => {})
-        throw err
+          fn,
+        )
       } finally {
         client.removeListener('error', onError)
         client.release(broken)
       }
     },
     close: () => pool.end(),
+  }
+}
+
+/** `fn` between BEGIN and COMMIT on one connection; ROLLBACK when it throws. */
+async function runTransaction<T>(tx: Queryable, fn: (tx: Queryable) => Promise<T>): Promise<T> {
+  await tx.exec('BEGIN')
+  try {
+    const out = await fn(tx)
+    await tx.exec('COMMIT')
+    return out
+  } catch (err) {
+    await tx.exec('ROLLBACK').catch(() => {})
+    throw err
   }
 }
