@@ -3,7 +3,7 @@
 // the offline default config, the tests and the benchmark's gateway use.
 import { createHash, randomUUID } from 'node:crypto'
 import { GatewayError } from '../errors.ts'
-import { countTokens, tokenizer } from './tokens.ts'
+import { countTokens, truncateTokens } from './tokens.ts'
 import type {
   ChatChunk,
   ChatCompletion,
@@ -134,16 +134,17 @@ async function answer(
 ): Promise<{ text: string; finish: 'stop' | 'length'; usage: Usage }> {
   const lastUser = [...messages].reverse().find((m) => m.role === 'user')
   let text = `echo: ${lastUser ? textOf(lastUser) : ''}`
-  const enc = await tokenizer()
-  let completion = enc.countTokens(text)
+  let completion = await countTokens([text])
   let finish: 'stop' | 'length' = 'stop'
   if (max !== undefined && completion > max) {
-    text = enc.decode(enc.encode(text).slice(0, max))
-    completion = max
-    finish = 'length'
+    const cut = await truncateTokens(text, max)
+    if (cut.truncated) {
+      text = cut.text
+      finish = 'length'
+    }
+    completion = cut.tokens
   }
-  let prompt = 0
-  for (const m of messages) prompt += enc.countTokens(textOf(m))
+  const prompt = await countTokens(messages.map(textOf))
   return { text, finish, usage: { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion } }
 }
 

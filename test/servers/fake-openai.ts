@@ -22,6 +22,8 @@ export type Behaviour =
       errorAfter?: boolean
       /** after the chunks, drop the connection */
       dropAfter?: boolean
+      /** never send a usage chunk, even when asked (some servers do not) */
+      noUsage?: boolean
     }
 
 export interface FakeOpenAI {
@@ -177,6 +179,6 @@ async function stream(res: ServerResponse, path: string, body: Record<string, un
   }
   send(chunk(undefined, 'stop'))
   const so = body.stream_options as { include_usage?: boolean } | undefined
-  if (so?.include_usage) send({ id: 'chatcmpl-fake', object: chat ? 'chat.completion.chunk' : 'text_completion', created, model: body.model, choices: [], usage: usageOf(body, pieces.join('')) })
+  if (so?.include_usage && !b.noUsage) send({ id: 'chatcmpl-fake', object: chat ? 'chat.completion.chunk' : 'text_completion', created, model: body.model, choices: [], usage: usageOf(body, pieces.join('')) })
   res.end('data: [DONE]\n\n')
 }
