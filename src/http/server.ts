@@ -201,6 +201,7 @@ export async function createServer(config: GatewayConfig, opts: ServerOptions = 
         }
       },
       onFlushError: () => metrics.journalFlushFailures.inc(),
+      onDeadLetter: (n) => metrics.recordsDeadLettered.inc(n),
     })
     const db = storage.db.bind(storage)
     keys = new KeyStore(db, 60_000)

@@ -54,6 +54,16 @@ const MIGRATIONS: readonly Migration[] = [
       create index requests_time on requests (started_at);
     `,
   },
+  {
+    // request_id is the gateway's own id for the call (the idempotency key of
+    // its record); the id a client sent in x-request-id is only a correlation
+    // field, searchable, never a key: twenty calls sharing one are twenty records
+    version: 2,
+    sql: `
+      alter table requests add column client_request_id text;
+      create index requests_client_id on requests (client_request_id);
+    `,
+  },
 ]
 
 const LOCK_ID = 7_401_229

@@ -2,12 +2,15 @@
 // appended from the first request), the database opens and migrates in the
 // background — retried while it is unreachable — and the journal starts
 // flushing to it once it is ready. Nothing on the hot path waits for it.
+// A record the database refuses on its own (after records.ts made it storable)
+// is set aside in a dead-letter file rather than holding back the journal.
+import { appendFileSync, mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Logger } from '../telemetry/logger.ts'
 import { openDb, type Db } from './db.ts'
 import { Journal } from './journal.ts'
 import { migrate } from './migrations.ts'
-import { insertRecords, type CallRecord } from './records.ts'
+import { insertIsolating, type CallRecord, type RefusedRecord } from './records.ts'
 
 export interface StorageOptions {
   databaseUrl: string | undefined
@@ -17,6 +20,8 @@ export interface StorageOptions {
   /** after a batch is committed (budgets drop their uncommitted spend, key caches reload) */
   onCommitted: (batch: readonly CallRecord[]) => void
   onFlushError: () => void
+  /** records the database refused, set aside in the dead-letter file */
+  onDeadLetter?: (n: number) => void
 }
 
 export class Storage {
@@ -80,6 +85,26 @@ export class Storage {
     await this.dbHandle?.close().catch(() => {})
   }
 
+  /** Where refused records are kept, one JSON line each with the database's reason. */
+  get deadLetterFile(): string {
+    return join(this.opts.dataDir, 'dead-letter', 'records.jsonl')
+  }
+
+  /**
+   * Appends refused records to the dead-letter file (synchronously: once the
+   * journal drops them, this is their only copy). A failed write throws, and
+   * the journal keeps the batch and retries it.
+   */
+  private deadLetter(refused: readonly RefusedRecord[]): void {
+    mkdirSync(join(this.opts.dataDir, 'dead-letter'), { recursive: true })
+    const at = new Date().toISOString()
+    appendFileSync(this.deadLetterFile, refused.map((r) => JSON.stringify({ at, error: r.error, record: r.record }) + '\n').join(''))
+    this.opts.onDeadLetter?.(refused.length)
+    for (const r of refused) {
+      this.opts.logger.error({ reqId: r.record.request_id, err: r.error, file: this.deadLetterFile }, 'the database refused a call record; it is kept in the dead-letter file')
+    }
+  }
+
   private async connect(opts: StorageOptions): Promise<Db> {
     for (let attempt = 0; ; attempt++) {
       try {
@@ -103,7 +128,9 @@ export class Storage {
         this.settleFirst?.(db)
         this.journal.start(
           async (batch) => {
-            await insertRecords(db, batch)
+            const refused = await insertIsolating(db, batch)
+            if (refused.length > 0) this.deadLetter(refused)
+            // set-aside records leave the bookkeeping too: their spend stays counted in this process
             opts.onCommitted(batch)
           },
           (err) => {

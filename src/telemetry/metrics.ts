@@ -14,6 +14,7 @@ export class Metrics {
   readonly guardrailErrors: Counter<'guardrail' | 'mode' | 'kind'>
   readonly guardrailQueueDropped: Counter
   readonly journalFlushFailures: Counter
+  readonly recordsDeadLettered: Counter
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'portcullis_' })
@@ -57,6 +58,11 @@ export class Metrics {
       registers: [this.registry],
     })
     this.journalFlushFailures = new Counter({ name: 'portcullis_journal_flush_failures_total', help: 'Failed attempts to write journal batches to the database', registers: [this.registry] })
+    this.recordsDeadLettered = new Counter({
+      name: 'portcullis_records_dead_lettered_total',
+      help: 'Call records the database refused, kept in the dead-letter file of the data directory instead',
+      registers: [this.registry],
+    })
     this.guardrailQueueDropped = new Counter({
       name: 'guardrail_logging_queue_dropped_total',
       help: 'logging_only checks dropped because their queue was full',
