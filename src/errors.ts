@@ -59,8 +59,12 @@ export class GatewayError extends Error {
   }
 }
 
-/** Why an upstream call failed; decides retries, fallbacks and cooldowns. */
-export type UpstreamFailure = 'http' | 'connect' | 'timeout' | 'aborted' | 'protocol'
+/**
+ * Why an upstream call failed; decides retries, fallbacks and cooldowns.
+ * `credentials`: the upstream refused the deployment's own key (401/403) — the
+ * client's key never reaches an upstream, so this is the operator's to fix.
+ */
+export type UpstreamFailure = 'http' | 'connect' | 'timeout' | 'aborted' | 'protocol' | 'credentials'
 
 export class UpstreamError extends GatewayError {
   readonly failure: UpstreamFailure
@@ -91,7 +95,7 @@ export class UpstreamError extends GatewayError {
   get fallbackable(): boolean {
     if (this.failure === 'aborted') return false
     if (this.failure !== 'http') return true
-    return this.retryable || this.status === 401 || this.status === 403 || this.status === 404
+    return this.retryable || this.status === 404
   }
 }
 

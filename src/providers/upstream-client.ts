@@ -98,7 +98,15 @@ export class UpstreamClient {
         res.body.once('close', () => call.signal.removeEventListener('abort', onClientAbort))
         return await onOk(res)
       }
-      return await onOk(res)
+      try {
+        return await onOk(res)
+      } catch (err) {
+        // The upstream was reached and answered: a connection lost while its body
+        // was read is a broken answer (the upstream did the work), not a connect
+        // failure to retry elsewhere. Timeouts and a client gone are judged below.
+        if (timedOut || call.signal.aborted) throw err
+        throw cutShort(err, `upstream answered ${res.statusCode} but closed the connection before its body was complete`, call.secrets)
+      }
     } catch (err) {
       call.signal.removeEventListener('abort', onClientAbort)
       throw toUpstreamError(err, { timedOut, clientAborted: call.signal.aborted, timeoutMs: call.timeoutMs }, call.secrets)
@@ -135,15 +143,20 @@ async function* mapStreamErrors(
   try {
     yield* events
   } catch (err) {
-    const e = toUpstreamError(err, { timedOut: false, clientAborted: false, timeoutMs: 0 }, secrets)
-    // The upstream was reached (it answered 2xx and started streaming): "could not
-    // reach upstream" would mislead the client that already got part of the answer.
-    if (e.failure === 'connect') throw new UpstreamError(502, `upstream closed the connection mid-stream (${errorCode(err) ?? 'reset'})`, 'protocol')
-    throw e
+    throw cutShort(err, 'upstream closed the connection mid-stream', secrets)
   } finally {
     // A consumer that stops early (client gone, guardrail block) frees the socket.
     if (!body.destroyed) body.destroy()
   }
+}
+
+/**
+ * A failure after the upstream answered 2xx: "could not reach upstream" would
+ * mislead (and be retried), so a lost connection is a protocol failure.
+ */
+function cutShort(err: unknown, what: string, secrets: readonly string[]): UpstreamError {
+  const e = toUpstreamError(err, { timedOut: false, clientAborted: false, timeoutMs: 0 }, secrets)
+  return e.failure === 'connect' ? new UpstreamError(502, `${what} (${errorCode(err) ?? 'reset'})`, 'protocol') : e
 }
 
 interface FailureContext {
@@ -223,6 +236,15 @@ async function httpError(res: Dispatcher.ResponseData, secrets: readonly string[
       scrub(`upstream answered ${res.statusCode} (a redirect${location}); redirects are not followed: point api_base at the final URL`, secrets),
       'protocol',
     )
+  }
+  if (res.statusCode === 401 || res.statusCode === 403) {
+    // Passed on as it is, a 401 tells the client its own key is wrong (the SDKs
+    // raise AuthenticationError); the key refused is the deployment's.
+    const what = res.statusCode === 401 ? 'refused the credentials' : 'denied access with the credentials'
+    return new UpstreamError(502, scrub(`the upstream ${what} of this deployment (${res.statusCode}: ${message}); check the deployment's api_key`, secrets), 'credentials', {
+      type: 'api_error',
+      code: 'upstream_auth_failed',
+    })
   }
   return new UpstreamError(res.statusCode, scrub(message, secrets), 'http', {
     ...(type !== undefined ? { type } : {}),

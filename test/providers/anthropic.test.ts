@@ -171,7 +171,7 @@ test('chatStream: a streamed tool call reassembles into valid arguments', async 
   assert.equal(chunks.at(-1)?.choices[0]?.finish_reason, 'tool_calls')
 })
 
-test('errors: a wrong key keeps the status and message, and the key is scrubbed', async () => {
+test('errors: a wrong deployment key is a 502 keeping the message, and the key is scrubbed', async () => {
   const wrongKey = 'sk-ant-wrong-9876'
   for (const call of [
     () => provider.chat(deployment({ apiKey: wrongKey }), chat(), opts()),
@@ -179,8 +179,8 @@ test('errors: a wrong key keeps the status and message, and the key is scrubbed'
   ]) {
     await assert.rejects(call(), (e: unknown) => {
       assert.ok(e instanceof UpstreamError)
-      assert.equal(e.status, 401)
-      assert.equal(e.type, 'authentication_error')
+      assert.equal(e.status, 502, 'the deployment’s key was refused, not the client’s')
+      assert.equal(e.code, 'upstream_auth_failed')
       assert.match(e.message, /invalid x-api-key/)
       assert.ok(!e.message.includes(wrongKey), e.message)
       assert.match(e.message, /\*\*\*/, 'the fake echoed the key, so scrubbing was exercised')

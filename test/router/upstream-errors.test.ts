@@ -58,13 +58,31 @@ test('an upstream 400 reaches the client with its status, message, type, param a
   assert.equal(a.requests.length, 1)
 })
 
-test('an upstream 401 reaches the client as a 401 with the upstream’s message', async (t) => {
-  const { gw } = await serve(t, { kind: 'status', status: 401, body: { error: { message: 'Your organization is not allowed here', type: 'invalid_request_error', code: 'invalid_api_key' } } })
+test('an upstream 401 or 403 (the deployment’s key refused) is a 502 naming the deployment’s credentials, not a 401 blaming the client’s key, and is not retried', async (t) => {
+  const [a] = await useFakes(t, 'a')
+  a.queue(
+    { kind: 'status', status: 401, body: { error: { message: 'Your organization is not allowed here', type: 'invalid_request_error', code: 'invalid_api_key' } } },
+    { kind: 'status', status: 403, body: { error: { message: 'Project does not have access to model', type: 'invalid_request_error', code: 'model_not_permitted' } } },
+  )
+  const gw = await useGateway(t, oneModel(a.url, '', '  num_retries: 2\n'))
 
+  for (const status of [401, 403]) {
+    const error = await apiFailure(chat(gw))
+    assert.equal(error.status, 502, String(status))
+    assert.equal(error.code, 'upstream_auth_failed')
+    assert.match(messageOf(error), new RegExp(`deployment \\(${status}: `))
+    assert.match(messageOf(error), /api_key/)
+    assert.equal(error.headers?.get('x-portcullis-deployment'), 'm#0', 'the deployment whose key was refused')
+  }
+  assert.equal(a.requests.length, 2, 'one attempt each')
+})
+
+test('an upstream that answers 200 and drops the connection mid-body is a 502 saying so, not an unreachable upstream retried', async (t) => {
+  const { a, gw } = await serve(t, { kind: 'truncated' }, '', '  num_retries: 2\n')
   const err = await apiFailure(chat(gw))
-  assert.equal(err.status, 401)
-  assert.equal(messageOf(err), 'Your organization is not allowed here')
-  assert.equal(err.code, 'invalid_api_key')
+  assert.equal(err.status, 502)
+  assert.match(messageOf(err), /answered 200 but closed the connection before its body was complete/)
+  assert.equal(a.requests.length, 1, 'not retried: the upstream did the work')
 })
 
 test('an upstream 404 and 422 keep their status', async (t) => {
@@ -237,8 +255,8 @@ test('an upstream error that echoes the deployment key reaches the client with t
   const gw = await useGateway(t, oneModel(a.url))
 
   const e401 = await apiFailure(chat(gw))
-  assert.equal(e401.status, 401)
-  assert.equal(messageOf(e401), 'Incorrect API key provided: ***. Check your key.')
+  assert.equal(e401.status, 502)
+  assert.match(messageOf(e401), /\(401: Incorrect API key provided: \*\*\*\. Check your key\.\)/)
   const e500 = await apiFailure(chat(gw))
   assert.equal(e500.status, 500)
   assert.ok(!messageOf(e500).includes(KEY), messageOf(e500))

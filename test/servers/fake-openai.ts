@@ -10,6 +10,8 @@ export type Behaviour =
   | { kind: 'status'; status: number; body?: unknown; headers?: Record<string, string> }
   | { kind: 'hang' }
   | { kind: 'destroy' }
+  /** answer 200 with the start of a JSON body, then drop the connection */
+  | { kind: 'truncated' }
   | { kind: 'html'; status?: number }
   | {
       kind: 'stream'
@@ -89,6 +91,12 @@ export async function startFakeOpenAI(opts: { name?: string } = {}): Promise<Fak
         return
       case 'destroy':
         res.socket?.destroy()
+        return
+      case 'truncated':
+        res.writeHead(200, { 'content-type': 'application/json' })
+        res.write('{"id":"chatcmpl-fake","object":"chat.completion","choices":[{"index":0,"mess')
+        // after the first bytes have left, so the client sees a 200 cut short
+        setTimeout(() => res.socket?.destroy(), 20)
         return
       case 'html':
         res.writeHead(b.status ?? 502, { 'content-type': 'text/html' }).end('<html><body>Bad Gateway</body></html>')
