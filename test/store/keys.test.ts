@@ -306,7 +306,7 @@ describe('virtual keys', () => {
     gw = await storeGateway(config(fake.url, hlido.url), dir)
     assert.ok(!gw.logs.some((l) => l.includes('database migrated')), 'no migration applied the second time')
     const versions = await (await dbOf(gw)).query<{ version: number }>('select version from schema_migrations')
-    assert.deepEqual(versions.map((v) => v.version), [1])
+    assert.deepEqual(versions.map((v) => v.version), [1, 2])
     const again = await chat(survivor.key)
     assert.equal(again.response.status, 200, 'the key works after the restart')
     assert.equal((await failure(chat(survivor.key, 'gpt-other'))).code, 'model_not_allowed', 'with its policy')
