@@ -9,6 +9,7 @@ import { PROVIDERS, splitModel } from '../providers/registry.ts'
 import type { Deployment } from '../providers/types.ts'
 import { resolveEnvRefs, type EnvIssue } from './env-refs.ts'
 import { ConfigSchema, type GuardrailEntry, type RawConfig } from './schema.ts'
+import { isObject } from '../json.ts'
 
 export interface ConfigIssue {
   /** e.g. `model_list[0].litellm_params.model` */
@@ -251,7 +252,7 @@ function droppedKeys(input: unknown, output: unknown, path: (string | number)[] 
   if (Array.isArray(input) && Array.isArray(output)) {
     return input.flatMap((v, i) => droppedKeys(v, output[i], [...path, i]))
   }
-  if (!isPlainObject(input) || !isPlainObject(output)) return []
+  if (!isObject(input) || !isObject(output)) return []
   const out: (string | number)[][] = []
   for (const [k, v] of Object.entries(input)) {
     if (!(k in output)) {
@@ -261,9 +262,6 @@ function droppedKeys(input: unknown, output: unknown, path: (string | number)[] 
   return out
 }
 
-function isPlainObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v)
-}
 
 export function formatPath(path: readonly (string | number)[]): string {
   let s = ''

@@ -11,7 +11,8 @@ import { refusalAnswer, refusalStream, refuseAnswer } from '../guardrails/refusa
 import type { CallType } from '../guardrails/texts.ts'
 import type { Decision, GuardText } from '../guardrails/types.ts'
 import type { ProviderKind } from '../providers/registry.ts'
-import type { ChatRequest, CompletionRequest, Deployment, EmbeddingRequest, JsonObject, Provider } from '../providers/types.ts'
+import type { ChatRequest, CompletionRequest, Deployment, EmbeddingRequest, Provider } from '../providers/types.ts'
+import { isObject, type JsonObject } from '../json.ts'
 import type { Router } from '../router/router.ts'
 import type { Metrics } from '../telemetry/metrics.ts'
 import { countTokens } from '../providers/tokens.ts'
@@ -304,8 +305,4 @@ function forUpstream(req: JsonObject): JsonObject {
     out = { ...(out ?? req), metadata }
   }
   return out ?? req
-}
-
-function isObject(v: unknown): v is JsonObject {
-  return typeof v === 'object' && v !== null && !Array.isArray(v)
 }

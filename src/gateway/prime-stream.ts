@@ -3,7 +3,7 @@
 // is not enough). A failure up to there is thrown inside the router's attempt,
 // so it is retried or falls back; nothing has reached the client yet.
 import { scrubError } from '../providers/upstream-client.ts'
-import type { JsonObject } from '../providers/types.ts'
+import type { JsonObject } from '../json.ts'
 
 export async function primeStream(src: AsyncIterable<JsonObject>, secrets: readonly string[]): Promise<AsyncIterable<JsonObject>> {
   const it = src[Symbol.asyncIterator]()

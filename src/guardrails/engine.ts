@@ -6,6 +6,7 @@
 import { GuardrailUnavailable } from './errors.ts'
 import type { GuardrailSpec } from './spec.ts'
 import type { Decision, Finding, GuardContext, GuardText, GuardrailMode, Verdict } from './types.ts'
+import { isObject } from '../json.ts'
 
 export type Direction = 'input' | 'output'
 
@@ -172,7 +173,7 @@ export function validate(v: unknown, count: number): Verdict {
         action: 'block',
         reason: typeof verdict.reason === 'string' && verdict.reason ? verdict.reason : 'blocked',
         ...(typeof verdict.code === 'string' ? { code: verdict.code } : {}),
-        ...(isRecord(verdict.details) ? { details: verdict.details } : {}),
+        ...(isObject(verdict.details) ? { details: verdict.details } : {}),
         findings: findingsOf(verdict),
       }
     case 'rewrite': {
@@ -180,7 +181,7 @@ export function validate(v: unknown, count: number): Verdict {
       if (!Array.isArray(texts) || !texts.every((t) => typeof t === 'string')) throw new InvalidVerdict('rewrite.texts must be an array of strings')
       if (texts.length !== count) throw new InvalidVerdict(`rewrite returned ${texts.length} texts for ${count}`)
       const params = verdict.params
-      if (params !== undefined && !isRecord(params)) throw new InvalidVerdict('rewrite.params must be an object')
+      if (params !== undefined && !isObject(params)) throw new InvalidVerdict('rewrite.params must be an object')
       const drop = verdict.drop
       if (drop !== undefined && (!Array.isArray(drop) || !drop.every((i) => Number.isInteger(i) && i >= 0 && i < count))) {
         throw new InvalidVerdict(`rewrite.drop must list text indices below ${count}`)
@@ -199,9 +200,6 @@ export function validate(v: unknown, count: number): Verdict {
   }
 }
 
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v)
-}
 
 function findingsOf(v: Record<string, unknown>): Finding[] {
   return Array.isArray(v.findings) ? (v.findings as Finding[]) : []

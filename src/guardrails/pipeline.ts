@@ -2,7 +2,7 @@
 // which guardrails apply, pre_call (rewrite or block before the model),
 // during_call (beside the upstream call), post_call (JSON answers and
 // streams), logging_only (after the answer, through the bounded queue).
-import type { JsonObject } from '../providers/types.ts'
+import { isObject, type JsonObject } from '../json.ts'
 import { runChain, type BlockInfo, type CallInfo, type DecisionSink } from './engine.ts'
 import { GuardrailBlocked } from './errors.ts'
 import type { BoundedQueue } from './logging-queue.ts'
@@ -76,7 +76,7 @@ export class CallGuards {
       model: String(input.body.model),
       callType: input.callType,
       caller: input.caller,
-      requestMetadata: typeof metadata === 'object' && metadata !== null && !Array.isArray(metadata) ? (metadata as Record<string, unknown>) : {},
+      requestMetadata: isObject(metadata) ? metadata : {},
       ...(Array.isArray(input.body.tools) ? { tools: input.body.tools as unknown[] } : {}),
       request: input.body,
       signal: input.signal,

@@ -3,7 +3,7 @@
 // guardrails, never remove a mandatory one: LiteLLM's opt-out fields aimed at
 // one answer 403, and an empty `guardrails` list just adds nothing.
 import { badRequest, GatewayError } from '../errors.ts'
-import type { JsonObject } from '../providers/types.ts'
+import { isObject, type JsonObject } from '../json.ts'
 import type { GuardrailSpec } from './spec.ts'
 
 export class GuardrailPolicy {
@@ -96,6 +96,3 @@ function cannotDisable(name: string): GatewayError {
   })
 }
 
-function isObject(v: unknown): v is JsonObject {
-  return typeof v === 'object' && v !== null && !Array.isArray(v)
-}

@@ -1,7 +1,7 @@
 // `on_block: refusal`: instead of a 400, the client gets a normal answer whose
 // text is the refusal and whose finish_reason is `content_filter`.
 import { randomUUID } from 'node:crypto'
-import type { JsonObject } from '../providers/types.ts'
+import type { JsonObject } from '../json.ts'
 import type { CallType } from './texts.ts'
 
 const ZERO_USAGE = { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 }

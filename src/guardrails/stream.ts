@@ -8,7 +8,7 @@
 // the first byte; after that it ends the stream (the HTTP layer sends the
 // error event). Guardrails with their own `openStream` see every piece as it
 // arrives, before the client does.
-import type { JsonObject } from '../providers/types.ts'
+import type { JsonObject } from '../json.ts'
 import { DecisionFolder } from './decisions.ts'
 import { guarded, runChain, type BlockInfo, type CallInfo, type DecisionSink } from './engine.ts'
 import { GuardrailBlocked } from './errors.ts'

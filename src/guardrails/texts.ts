@@ -2,7 +2,7 @@
 // format visits every text of a call in a fixed order; extraction collects
 // them into an indexed list and write-back replaces them 1:1 in the same order,
 // so the two can never disagree about which text is which.
-import type { JsonObject } from '../providers/types.ts'
+import { isObject, type JsonObject } from '../json.ts'
 import type { GuardText, TextSource } from './types.ts'
 
 export type CallType = 'chat' | 'completion' | 'embeddings'
@@ -144,6 +144,3 @@ function asArray(v: unknown): unknown[] {
   return Array.isArray(v) ? v : []
 }
 
-function isObject(v: unknown): v is JsonObject {
-  return typeof v === 'object' && v !== null && !Array.isArray(v)
-}

@@ -5,7 +5,7 @@ import { badRequest, GatewayError } from '../errors.ts'
 import { check } from '../guardrails/engine.ts'
 import { GuardrailBlocked } from '../guardrails/errors.ts'
 import type { GuardrailPolicy } from '../guardrails/policy.ts'
-import type { JsonObject } from '../providers/types.ts'
+import type { JsonObject } from '../json.ts'
 import { adminOnly } from './admin-only.ts'
 import { newRequestState, type PortcullisServer } from './server.ts'
 

@@ -4,7 +4,7 @@
 import type { ServerResponse } from 'node:http'
 import { once } from 'node:events'
 import type { ErrorBody } from '../errors.ts'
-import type { JsonObject } from '../providers/types.ts'
+import type { JsonObject } from '../json.ts'
 
 export const SSE_HEADERS = {
   'content-type': 'text/event-stream; charset=utf-8',

@@ -11,11 +11,11 @@ import type {
   Completion,
   CompletionRequest,
   ContentPart,
-  JsonObject,
   ToolCall,
   ToolCallDelta,
   Usage,
 } from './types.ts'
+import type { JsonObject } from '../json.ts'
 
 // ---- Anthropic wire shapes (the subset Portcullis writes and reads) ----
 

@@ -12,9 +12,9 @@ import type {
   Deployment,
   EmbeddingRequest,
   EmbeddingResponse,
-  JsonObject,
   Provider,
 } from './types.ts'
+import type { JsonObject } from '../json.ts'
 import type { UpstreamClient } from './upstream-client.ts'
 
 export const OPENAI_DEFAULT_BASE = 'https://api.openai.com/v1'

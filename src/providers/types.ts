@@ -2,7 +2,7 @@
 // Request bodies keep every field the client sent (index signature) so unknown
 // fields reach OpenAI-compatible upstreams untouched.
 
-export type JsonObject = Record<string, unknown>
+import type { JsonObject } from '../json.ts'
 
 export interface ContentPart {
   type: string

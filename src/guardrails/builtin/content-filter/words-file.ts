@@ -7,6 +7,7 @@ import { isAbsolute, resolve } from 'node:path'
 import { parse } from 'yaml'
 import { ParamError } from '../../factory.ts'
 import type { Keyword } from './user-patterns.ts'
+import { isObject } from '../../../json.ts'
 
 const KEY = 'blocked_words_file'
 const MAX_BYTES = 16 * 1024 * 1024
@@ -38,7 +39,7 @@ export async function loadKeywordFile(path: string, configDir: string, defaultBl
   } catch (err) {
     throw new ParamError(KEY, `${file} is not valid YAML/JSON: ${(err as Error).message.split('\n')[0]}`)
   }
-  const list = Array.isArray(data) ? data : isRecord(data) && Array.isArray(data.blocked_words) ? data.blocked_words : undefined
+  const list = Array.isArray(data) ? data : isObject(data) && Array.isArray(data.blocked_words) ? data.blocked_words : undefined
   if (!list) throw new ParamError(KEY, `${file} must hold a list of keywords or \`blocked_words: [{keyword, action}]\``)
   return list.map((entry, i) => keywordOf(entry, `${file}: entry ${i + 1}`, defaultBlock))
 }
@@ -46,7 +47,7 @@ export async function loadKeywordFile(path: string, configDir: string, defaultBl
 /** One `blocked_words` entry: a string, or `{keyword, action?: MASK|BLOCK, description?}`. */
 export function keywordOf(entry: unknown, where: string, defaultBlock: boolean, key = KEY): Keyword {
   if (typeof entry === 'string' && entry.trim() !== '') return { keyword: entry, block: defaultBlock }
-  if (!isRecord(entry) || typeof entry.keyword !== 'string' || entry.keyword.trim() === '') {
+  if (!isObject(entry) || typeof entry.keyword !== 'string' || entry.keyword.trim() === '') {
     throw new ParamError(key, `${where}: expected a keyword string or {keyword, action}`)
   }
   const action = entry.action === undefined ? undefined : String(entry.action).toLowerCase()
@@ -62,6 +63,3 @@ function stripComments(text: string): string {
   return text.replace(/^\s*#.*$/gm, '')
 }
 
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v)
-}

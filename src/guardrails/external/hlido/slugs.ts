@@ -2,6 +2,7 @@
 // one looks like, and the only path a lookup may go to. A slug is checked
 // against a strict pattern, percent-encoded, and the built URL's path is
 // compared with `/v1/agents/<slug>`: anything else never reaches the wire.
+import { isObject } from '../../../json.ts'
 
 const SLUG = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/
 
@@ -59,7 +60,6 @@ export function slugList(value: unknown, where: string): SlugList {
   return { slugs }
 }
 
-const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v)
 
 /**
  * The slugs the server-trusted caller data names: `hlido_slugs` at its top
@@ -68,7 +68,7 @@ const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
 export function callerSlugs(caller: Readonly<Record<string, unknown>>): SlugList {
   const top = slugList(caller.hlido_slugs, "the key's hlido_slugs")
   if ('problem' in top) return top
-  const meta = isRecord(caller.metadata) ? slugList(caller.metadata.hlido_slugs, "the key's metadata.hlido_slugs") : { slugs: [] }
+  const meta = isObject(caller.metadata) ? slugList(caller.metadata.hlido_slugs, "the key's metadata.hlido_slugs") : { slugs: [] }
   if ('problem' in meta) return meta
   return { slugs: [...top.slugs, ...meta.slugs] }
 }
