@@ -4,7 +4,7 @@
 //   node bench/gateway-nostore.ts --config FILE   prints "listening on http://127.0.0.1:P"
 import { parseArgs } from 'node:util'
 import { loadConfigFile } from '../src/config/load.ts'
-import { createServer } from '../src/http/server.ts'
+import { createApp } from '../src/app.ts'
 
 const { values } = parseArgs({ options: { config: { type: 'string' }, host: { type: 'string', default: '127.0.0.1' }, port: { type: 'string', default: '0' } } })
 if (!values.config) {
@@ -12,7 +12,7 @@ if (!values.config) {
   process.exit(2)
 }
 const { config, lineOf } = await loadConfigFile(values.config)
-const server = await createServer(config, { storage: false, lineOf })
+const server = await createApp(config, { storage: false, lineOf })
 const url = await server.listen(values.host, Number(values.port))
 process.stdout.write(`listening on ${url}\n`)
 const stop = (): void => {

@@ -2,13 +2,14 @@
 // except the `listening on …` line that scripts wait for, which goes to stdout.
 import { existsSync } from 'node:fs'
 import { parseArgs } from 'node:util'
+import { createApp } from './app.ts'
+import { readEnvironment } from './config/environment.ts'
 import { ConfigError, formatIssue, loadConfigFile, type ConfigIssue } from './config/load.ts'
 import { loadCases, type EvalCase } from './eval/cases.ts'
 import { formatScores, progress } from './eval/report.ts'
 import { evaluate } from './eval/run.ts'
 import { buildGuardrails } from './guardrails/build.ts'
 import type { GuardrailSpec } from './guardrails/spec.ts'
-import { createServer } from './http/server.ts'
 
 const USAGE = `Usage:
   portcullis serve [--config FILE] [--host HOST] [--port PORT]
@@ -147,8 +148,9 @@ async function serve(opts: { config?: string; host?: string; port?: string }): P
     process.stderr.write(`no --config given and no ./portcullis.yaml here\n\n${USAGE}\n`)
     return 2
   }
-  const host = opts.host ?? process.env.HOST ?? '127.0.0.1'
-  const portText = opts.port ?? process.env.PORT ?? '4000'
+  const env = readEnvironment()
+  const host = opts.host ?? env.host ?? '127.0.0.1'
+  const portText = opts.port ?? env.port ?? '4000'
   const port = Number(portText)
   if (!/^\d+$/.test(portText) || port > 65535) {
     process.stderr.write(`invalid port "${portText}"\n`)
@@ -170,7 +172,7 @@ async function serve(opts: { config?: string; host?: string; port?: string }): P
     process.stderr.write('warning: no master_key is set, so the gateway is open (no auth); it listens on loopback only.\n')
   }
 
-  const server = await reportingConfigErrors(() => createServer(config, { lineOf: loaded.lineOf }), notStarted)
+  const server = await reportingConfigErrors(() => createApp(config, { lineOf: loaded.lineOf, env }), notStarted)
   if (!server) return 1
   let url: string
   try {

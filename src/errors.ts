@@ -121,3 +121,11 @@ function defaultType(status: number): ErrorType {
 
 export const badRequest = (message: string, param: string | null = null, code: string | null = null): GatewayError =>
   new GatewayError(400, message, { type: 'invalid_request_error', param, code })
+
+/** A model group this gateway does not serve (or not to this caller). */
+export const modelNotFound = (model: string): GatewayError =>
+  new GatewayError(404, `model "${model}" is not served by this gateway; GET /v1/models lists the models`, {
+    type: 'invalid_request_error',
+    code: 'model_not_found',
+    param: 'model',
+  })

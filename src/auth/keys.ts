@@ -5,7 +5,7 @@
 import { createHash, randomBytes } from 'node:crypto'
 import { LRUCache } from 'lru-cache'
 import type { Db } from '../store/db.ts'
-import { parseDuration } from '../store/duration.ts'
+import { parseDuration } from './duration.ts'
 
 export interface VirtualKey {
   hash: string

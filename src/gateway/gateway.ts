@@ -1,35 +1,25 @@
-// The request lifecycle, top to bottom, for every OpenAI endpoint:
-//   1. validate and resolve the guardrails that apply
+// The request lifecycle, top to bottom, for every inbound protocol:
+//   1. validate, and resolve the guardrails that apply
 //   2. pre_call guardrails (rewrite or block before the model is called)
 //   3. route to a deployment and call it, with during_call guardrails beside it
 //   4. post_call guardrails on the answer (streams: incrementally)
 //   5. logging_only guardrails after the answer, off the hot path
-// The HTTP layer only turns the result into bytes.
-import { GatewayError, UpstreamError } from '../errors.ts'
+// The protocol adapter (src/protocols/) knows the wire format; a block's
+// outcome is decided by blockOutcome; the HTTP layer turns the result into bytes.
+import { GatewayError, modelNotFound, UpstreamError } from '../errors.ts'
+import type { BlockInfo } from '../guardrails/engine.ts'
+import { blockOutcome } from '../guardrails/outcome.ts'
 import type { CallGuards, GuardrailPipeline } from '../guardrails/pipeline.ts'
-import { refusalAnswer, refusalStream, refuseAnswer } from '../guardrails/refusal.ts'
-import type { CallType } from '../guardrails/texts.ts'
-import type { Decision, GuardText } from '../guardrails/types.ts'
+import type { JsonObject } from '../json.ts'
+import type { InboundProtocol, ModelRequest, StreamFormat } from '../protocols/protocol.ts'
 import type { ProviderKind } from '../providers/registry.ts'
-import type { ChatRequest, CompletionRequest, Deployment, EmbeddingRequest, Provider } from '../providers/types.ts'
-import { isObject, type JsonObject } from '../json.ts'
-import type { Router } from '../router/router.ts'
+import type { Deployment, Provider } from '../providers/types.ts'
+import type { RouteResult, Router } from '../router/router.ts'
 import type { Metrics } from '../telemetry/metrics.ts'
-import { countTokens } from '../providers/tokens.ts'
+import { account, delivered } from './delivered.ts'
 import { primeStream } from './prime-stream.ts'
-import { validateChat, validateCompletion, validateEmbedding } from './validate.ts'
-
-/** Filled in by the gateway as the call runs; the HTTP layer reads it for headers and logs. */
-export interface CallTrace {
-  guardrails: string[]
-  decisions: Decision[]
-  /** tokens of the call: the upstream's usage, or counted when a stream reports none */
-  usage: { prompt: number; completion: number } | undefined
-  /** usage × the deployment's per-token costs */
-  spend: number
-  /** what the client got (JSON body, or the streamed texts), kept only if store_prompts is on */
-  answer: unknown
-}
+import type { CallTrace } from './trace.ts'
+import { withoutFields } from './upstream-body.ts'
 
 export interface CallContext {
   requestId: string
@@ -51,14 +41,25 @@ interface ResultBase {
   headers: Record<string, string>
 }
 
-export type GatewayResult =
-  | (ResultBase & { kind: 'json'; body: JsonObject })
-  | (ResultBase & { kind: 'stream'; events: AsyncIterable<JsonObject> })
+export type GatewayResult<Answer, Event> = (ResultBase & { kind: 'json'; body: Answer }) | (ResultBase & { kind: 'stream'; events: AsyncIterable<Event> })
 
-type Upstream = (p: Provider, d: Deployment, body: JsonObject, opts: { signal: AbortSignal }) => Promise<JsonObject | AsyncIterable<JsonObject>>
+/** One call, as the steps below pass it on. */
+interface Call<Req extends ModelRequest, Answer extends JsonObject, Event extends JsonObject> {
+  protocol: InboundProtocol<Req, Answer, Event>
+  req: Req
+  guards: CallGuards<Req, Answer>
+  ctx: CallContext
+}
 
-/** Request fields that are the gateway's own and never reach an upstream. */
-const GATEWAY_FIELDS = ['guardrails', 'disable_global_guardrails', 'opted_out_global_guardrails', 'hlido_slugs'] as const
+/** An upstream attempt on deployment `d` of provider `p`. */
+type Attempt<T> = (p: Provider, d: Deployment, signal: AbortSignal) => Promise<T>
+
+export interface GatewayDeps {
+  router: Router
+  providers: Readonly<Record<ProviderKind, Provider>>
+  metrics: Metrics
+  guardrails: GuardrailPipeline
+}
 
 export class Gateway {
   private readonly router: Router
@@ -66,7 +67,7 @@ export class Gateway {
   private readonly metrics: Metrics
   private readonly guardrails: GuardrailPipeline
 
-  constructor(deps: { router: Router; providers: Readonly<Record<ProviderKind, Provider>>; metrics: Metrics; guardrails: GuardrailPipeline }) {
+  constructor(deps: GatewayDeps) {
     this.router = deps.router
     this.providers = deps.providers
     this.metrics = deps.metrics
@@ -82,31 +83,18 @@ export class Gateway {
     return typeof model === 'string' && this.router.has(model) ? model : 'unknown'
   }
 
-  chat(body: unknown, ctx: CallContext): Promise<GatewayResult> {
-    const req = validateChat(body)
-    return this.run('chat', req, ctx, (p, d, b, opts) => (req.stream ? p.chatStream(d, b as ChatRequest, opts) : p.chat(d, b as ChatRequest, opts)))
-  }
-
-  completion(body: unknown, ctx: CallContext): Promise<GatewayResult> {
-    const req = validateCompletion(body)
-    return this.run('completion', req, ctx, (p, d, b, opts) =>
-      req.stream ? p.completionStream(d, b as CompletionRequest, opts) : p.completion(d, b as CompletionRequest, opts),
-    )
-  }
-
-  embeddings(body: unknown, ctx: CallContext): Promise<GatewayResult> {
-    const req = validateEmbedding(body)
-    return this.run('embeddings', req, ctx, (p, d, b, opts) => p.embeddings(d, b as EmbeddingRequest, opts))
-  }
-
-  private async run(callType: CallType, req: ChatRequest | CompletionRequest | EmbeddingRequest, ctx: CallContext, upstream: Upstream): Promise<GatewayResult> {
-    const stream = req.stream === true
+  async call<Req extends ModelRequest, Answer extends JsonObject, Event extends JsonObject>(
+    protocol: InboundProtocol<Req, Answer, Event>,
+    body: unknown,
+    ctx: CallContext,
+  ): Promise<GatewayResult<Answer, Event>> {
+    // 1. the request, and which guardrails run (a refused opt-out is a 400/403 here)
+    const req = protocol.validate(body)
     if (!this.router.has(req.model)) throw modelNotFound(req.model)
-
-    // 1. which guardrails run (a refused opt-out is a 400/403 here)
     const guards = this.guardrails.forCall({
-      callType,
+      callType: protocol.callType,
       body: req,
+      texts: protocol.texts,
       requestId: ctx.requestId,
       signal: ctx.signal,
       bound: ctx.boundGuardrails ?? [],
@@ -114,93 +102,130 @@ export class Gateway {
       decisions: ctx.trace.decisions,
     })
     ctx.trace.guardrails = guards.names
+    const call = { protocol, req, guards, ctx }
+    const stream = protocol.stream?.requested(req) ? protocol.stream : undefined
+    return stream ? this.streamed(call, stream) : this.answered(call)
+  }
 
-    // 2. pre_call: may rewrite the request in place, refuse, or throw a block
-    const preRefusal = await guards.preCall()
-    if (preRefusal) return this.refusal(callType, req, preRefusal.text, stream)
-
+  /** A JSON answer: steps 2 to 5. */
+  private async answered<Req extends ModelRequest, Answer extends JsonObject, Event extends JsonObject>(
+    call: Call<Req, Answer, Event>,
+  ): Promise<GatewayResult<Answer, Event>> {
+    const { protocol, req, guards, ctx } = call
+    // 2. pre_call: may rewrite the request in place, or block
+    const pre = await guards.preCall()
+    if (pre) return this.blocked(call, pre, undefined)
     // 3. the upstream call, with during_call guardrails beside it
+    const body = this.forUpstream(req)
+    const routed = await this.upstream(call, (p, d, signal) => protocol.call(p, d, body, { signal }), async () => {})
+    if ('block' in routed) return this.blocked(call, routed.block, undefined)
+    routed.release()
+    // 4. post_call on the answer, then 5. logging_only
+    let answer = routed.result
+    account(ctx.trace, routed.deployment, protocol.usage(answer))
+    const post = await guards.postCall(answer)
+    if (post) {
+      const outcome = blockOutcome(post, protocol.answers.refusal)
+      if ('error' in outcome) throw outcome.error
+      answer = outcome.with.replace(answer, outcome.refusal)
+    }
+    if (guards.hasLoggingOnly) guards.logAfter(guards.answerTexts(answer))
+    ctx.trace.answer = answer
+    return { ...answeredBy(req, routed), kind: 'json', body: answer }
+  }
+
+  /** A stream: steps 2 to 5, post_call and logging_only as it is delivered. */
+  private async streamed<Req extends ModelRequest, Answer extends JsonObject, Event extends JsonObject>(
+    call: Call<Req, Answer, Event>,
+    format: StreamFormat<Req, Event>,
+  ): Promise<GatewayResult<Answer, Event>> {
+    const { req, guards, ctx } = call
+    const pre = await guards.preCall()
+    if (pre) return this.blocked(call, pre, format)
+    const body = format.upstreamRequest(this.forUpstream(req))
+    const routed = await this.upstream(
+      call,
+      async (p, d, signal) => primeStream(await format.call(p, d, body, { signal }), (ev) => format.carries(ev), d.apiKey ? [d.apiKey] : []),
+      closeStream,
+    )
+    if ('block' in routed) return this.blocked(call, routed.block, format)
+    const events = delivered(guards.guardStream(routed.result, format), {
+      format,
+      guards,
+      trace: ctx.trace,
+      deployment: routed.deployment,
+      release: routed.release,
+      clientWantsUsage: format.wantsUsage(req),
+    })
+    return { ...answeredBy(req, routed), kind: 'stream', events }
+  }
+
+  /**
+   * Routes the call to a deployment, with during_call guardrails beside the
+   * upstream call: a block there aborts it and outranks whatever it did (an
+   * answer already in is `discard`ed).
+   */
+  private async upstream<Req extends ModelRequest, Answer extends JsonObject, Event extends JsonObject, T>(
+    call: Call<Req, Answer, Event>,
+    attempt: Attempt<T>,
+    discard: (result: T) => Promise<void>,
+  ): Promise<RouteResult<T> | { block: BlockInfo }> {
+    const { req, guards, ctx } = call
     const upstreamAc = new AbortController()
     const onClientAbort = (): void => upstreamAc.abort()
     ctx.signal.addEventListener('abort', onClientAbort, { once: true })
-    const during = guards.duringCall(() => upstreamAc.abort())
-    const routing = this.route(req, upstreamAc.signal, stream, upstream)
-    let routed: Awaited<typeof routing>
     try {
-      if (during) {
-        const [r, blocked] = await Promise.allSettled([routing, during])
-        // a during_call verdict outranks whatever the (possibly aborted) upstream did
-        if (blocked.status === 'rejected' || blocked.value) {
-          if (r.status === 'fulfilled') await discard(r.value)
-          if (blocked.status === 'rejected') throw blocked.reason
-          const refusal = guards.refuseOrThrow(blocked.value as NonNullable<typeof blocked.value>)
-          return this.refusal(callType, req, refusal.text, stream)
+      const during = guards.duringCall(() => upstreamAc.abort())
+      const routing = this.route(req.model, upstreamAc.signal, attempt)
+      if (!during) return await routing
+      const [routed, blocked] = await Promise.allSettled([routing, during])
+      if (blocked.status === 'rejected' || blocked.value) {
+        if (routed.status === 'fulfilled') {
+          routed.value.release()
+          await discard(routed.value.result)
         }
-        if (r.status === 'rejected') throw r.reason
-        routed = r.value
-      } else {
-        routed = await routing
+        if (blocked.status === 'rejected') throw blocked.reason
+        if (blocked.value) return { block: blocked.value }
       }
+      if (routed.status === 'rejected') throw routed.reason
+      return routed.value
     } finally {
       ctx.signal.removeEventListener('abort', onClientAbort)
     }
-
-    const base = {
-      model: req.model,
-      deployment: routed.deployment,
-      attempts: routed.attempts,
-      headers: {
-        'x-portcullis-deployment': routed.deployment.id,
-        'x-portcullis-model-group': routed.deployment.modelName,
-        'x-portcullis-attempts': String(routed.attempts),
-      },
-    }
-
-    // 4. post_call on a JSON answer, then 5. logging_only
-    if (!stream) {
-      routed.release()
-      let body = routed.result as JsonObject
-      account(ctx.trace, routed.deployment, body.usage)
-      const refusal = await guards.postCall(body)
-      if (refusal) body = refuseAnswer(callType, body, refusal.text)
-      if (guards.hasLoggingOnly) guards.logAfter(guards.responseTexts(body))
-      ctx.trace.answer = body
-      return { ...base, kind: 'json', body }
-    }
-    // 4. post_call on a stream, then 5. logging_only once it is delivered
-    const events = guards.guardStream(routed.result as AsyncIterable<JsonObject>)
-    const clientWantsUsage = (req.stream_options as { include_usage?: boolean } | undefined)?.include_usage === true
-    const requestTexts = (): string[] => guards.requestTexts().map((t) => t.text)
-    return { ...base, kind: 'stream', events: delivered(events, guards, routed.release, { trace: ctx.trace, deployment: routed.deployment, clientWantsUsage, requestTexts }) }
   }
 
-  private async route(req: JsonObject & { model: string }, signal: AbortSignal, stream: boolean, upstream: Upstream) {
-    let upstreamBody = forUpstream(req)
-    // spend needs the tokens of every stream: ask for usage; `delivered` hides it from clients that did not
-    if (stream) upstreamBody = { ...upstreamBody, stream_options: { ...(upstreamBody.stream_options as JsonObject | undefined), include_usage: true } }
-    return this.router.route(req.model, signal, async (d) => {
+  private route<T>(model: string, signal: AbortSignal, attempt: Attempt<T>): Promise<RouteResult<T>> {
+    return this.router.route(model, signal, async (d) => {
       const provider = this.providers[d.provider as ProviderKind]
       if (!provider) throw new GatewayError(500, `no provider for ${d.provider}`)
       const started = performance.now()
       try {
-        let out = await upstream(provider, d, upstreamBody, { signal })
-        if (stream) out = await primeStream(out as AsyncIterable<JsonObject>, d.apiKey ? [d.apiKey] : [])
-        this.observeUpstream(req.model, d, 'ok', started)
+        const out = await attempt(provider, d, signal)
+        this.observeUpstream(model, d, 'ok', started)
         return out
       } catch (err) {
-        this.observeUpstream(req.model, d, err instanceof UpstreamError ? upstreamOutcome(err) : 'error', started)
+        this.observeUpstream(model, d, err instanceof UpstreamError ? upstreamOutcome(err) : 'error', started)
         throw err
       }
     })
   }
 
-  private refusal(callType: CallType, req: ChatRequest | CompletionRequest | EmbeddingRequest, text: string, stream: boolean): GatewayResult {
-    if (callType === 'embeddings') {
-      throw new GatewayError(400, `blocked by a guardrail: ${text}`, { code: 'guardrail_blocked' })
-    }
-    const base = { model: req.model, deployment: undefined, attempts: 0, headers: {} }
-    if (stream) return { ...base, kind: 'stream', events: refusalStream(callType, req.model, text, (req.stream_options as { include_usage?: boolean } | undefined)?.include_usage === true) }
-    return { ...base, kind: 'json', body: refusalAnswer(callType, req.model, text) }
+  /** A block before any answer was taken: the protocol's refusal, or the error (blockOutcome decides). */
+  private blocked<Req extends ModelRequest, Answer extends JsonObject, Event extends JsonObject>(
+    call: Call<Req, Answer, Event>,
+    block: BlockInfo,
+    stream: StreamFormat<Req, Event> | undefined,
+  ): GatewayResult<Answer, Event> {
+    const outcome = blockOutcome(block, call.protocol.answers.refusal)
+    if ('error' in outcome) throw outcome.error
+    const base = { model: call.req.model, deployment: undefined, attempts: 0, headers: {} }
+    if (stream) return { ...base, kind: 'stream', events: outcome.with.stream(call.req, outcome.refusal) }
+    return { ...base, kind: 'json', body: outcome.with.answer(call.req, outcome.refusal) }
+  }
+
+  /** The body the upstream gets: the client's (after pre_call rewrites), minus the gateway's and its guardrails' own fields. */
+  private forUpstream<Req extends ModelRequest>(req: Req): Req {
+    return withoutFields(req, this.guardrails.requestFields)
   }
 
   private observeUpstream(model: string, d: Deployment, outcome: string, started: number): void {
@@ -208,101 +233,25 @@ export class Gateway {
   }
 }
 
-interface Accounting {
-  trace: CallTrace
-  deployment: Deployment
-  clientWantsUsage: boolean
-  requestTexts: () => string[]
-}
-
-/**
- * Passes a stream through. It takes the upstream's usage chunk for the call's
- * accounting (forwarding it only to clients that asked), counts tokens itself
- * when there was none, and at the end frees the deployment slot and queues
- * logging_only checks of what was delivered.
- */
-async function* delivered(events: AsyncIterable<JsonObject>, guards: CallGuards, release: () => void, acct: Accounting): AsyncGenerator<JsonObject> {
-  const texts = new Map<number, string>()
-  let complete = false
-  try {
-    for await (const ev of events) {
-      if (ev.usage && Array.isArray(ev.choices) && ev.choices.length === 0) {
-        account(acct.trace, acct.deployment, ev.usage)
-        if (acct.clientWantsUsage) yield ev
-        continue
-      }
-      for (const c of (Array.isArray(ev.choices) ? ev.choices : []) as JsonObject[]) {
-        const delta = c.delta as JsonObject | undefined
-        const piece = typeof delta?.content === 'string' ? delta.content : typeof c.text === 'string' ? c.text : ''
-        if (piece) texts.set(Number(c.index ?? 0), (texts.get(Number(c.index ?? 0)) ?? '') + piece)
-      }
-      yield ev
-    }
-    complete = true
-    acct.trace.answer = [...texts.values()]
-    if (!acct.trace.usage) {
-      const [prompt, completion] = await Promise.all([countTokens(acct.requestTexts()), countTokens([...texts.values()])])
-      account(acct.trace, acct.deployment, { prompt_tokens: prompt, completion_tokens: completion })
-    }
-  } finally {
-    release()
-    if (guards.hasLoggingOnly && complete) {
-      const list: GuardText[] = [...texts.values()].map((text, index) => ({ index, text, source: 'completion' }))
-      guards.logAfter(list)
-    }
+/** What the result says about who answered. */
+function answeredBy(req: ModelRequest, routed: RouteResult<unknown>): ResultBase {
+  return {
+    model: req.model,
+    deployment: routed.deployment,
+    attempts: routed.attempts,
+    headers: {
+      'x-portcullis-deployment': routed.deployment.id,
+      'x-portcullis-model-group': routed.deployment.modelName,
+      'x-portcullis-attempts': String(routed.attempts),
+    },
   }
 }
 
-/** Records a call's tokens and what they cost at the deployment's prices. */
-function account(trace: CallTrace, d: Deployment, usage: unknown): void {
-  if (typeof usage !== 'object' || usage === null) return
-  const u = usage as { prompt_tokens?: unknown; completion_tokens?: unknown }
-  const prompt = typeof u.prompt_tokens === 'number' ? u.prompt_tokens : 0
-  const completion = typeof u.completion_tokens === 'number' ? u.completion_tokens : 0
-  trace.usage = { prompt, completion }
-  trace.spend = prompt * d.inputCostPerToken + completion * d.outputCostPerToken
-}
-
-/** An upstream answer nobody will read: close its stream so the socket is freed. */
-async function discard(routed: { result: unknown; release: () => void }): Promise<void> {
-  routed.release()
-  const r = routed.result as Partial<AsyncIterable<unknown>> | undefined
-  const iterate = r?.[Symbol.asyncIterator]
-  if (typeof iterate === 'function') await iterate.call(r).return?.()
-}
-
-function modelNotFound(model: string): GatewayError {
-  return new GatewayError(404, `model "${model}" is not served by this gateway; GET /v1/models lists the models`, {
-    type: 'invalid_request_error',
-    code: 'model_not_found',
-    param: 'model',
-  })
+/** An upstream stream nobody will read: closed, so its socket is freed. */
+async function closeStream(events: AsyncIterable<unknown>): Promise<void> {
+  await events[Symbol.asyncIterator]().return?.()
 }
 
 function upstreamOutcome(err: UpstreamError): string {
   return err.failure === 'http' ? String(err.status) : err.failure
-}
-
-/** The body the upstream gets: the client's (after pre_call rewrites), minus the gateway's own fields. */
-function forUpstream(req: JsonObject): JsonObject {
-  let out: JsonObject | undefined
-  for (const f of GATEWAY_FIELDS) {
-    if (f in req) {
-      out ??= { ...req }
-      delete out[f]
-    }
-  }
-  // `metadata` is LiteLLM's per-request gateway metadata; OpenAI accepts it only with `store`.
-  if ('metadata' in req && req.store !== true) {
-    out ??= { ...req }
-    delete out.metadata
-  } else if (isObject(req.metadata) && GATEWAY_FIELDS.some((f) => f in (req.metadata as JsonObject))) {
-    // Forwarded with `store`, it must not carry the gateway's own fields: they are
-    // not the upstream's business, and OpenAI rejects metadata values that are not
-    // strings (`metadata.guardrails: [..]` made the whole call a 400).
-    const metadata = { ...req.metadata }
-    for (const f of GATEWAY_FIELDS) delete metadata[f]
-    out = { ...(out ?? req), metadata }
-  }
-  return out ?? req
 }

@@ -3,7 +3,8 @@
 // factory. All problems are collected and reported with their YAML paths.
 import { z } from 'zod'
 import { ConfigError, formatPath, type ConfigIssue, type GatewayConfig } from '../config/load.ts'
-import { GUARDRAIL_TYPES, ParamError } from './registry.ts'
+import { ParamError, type SharedState } from './factory.ts'
+import { GUARDRAIL_TYPES } from './registry.ts'
 import type { GuardrailSpec } from './spec.ts'
 import type { GuardrailMode } from './types.ts'
 
@@ -24,7 +25,13 @@ const CommonParams = z.object({
 
 type LineOf = (path: (string | number)[]) => number | undefined
 
-export async function buildGuardrails(config: GatewayConfig, lineOf: LineOf = () => undefined, warnings: ConfigIssue[] = []): Promise<GuardrailSpec[]> {
+/** `shared`: state shared with the other instances (Redis), handed to the factories. */
+export async function buildGuardrails(
+  config: GatewayConfig,
+  lineOf: LineOf = () => undefined,
+  warnings: ConfigIssue[] = [],
+  shared?: SharedState,
+): Promise<GuardrailSpec[]> {
   const issues: ConfigIssue[] = []
   const issue = (path: (string | number)[], message: string): void => {
     issues.push({ path: formatPath(path), message, line: lineOf(path) })
@@ -36,8 +43,8 @@ export async function buildGuardrails(config: GatewayConfig, lineOf: LineOf = ()
     const p = entry.litellm_params
     if (names.has(entry.guardrail_name)) issue(['guardrails', i, 'guardrail_name'], `duplicate guardrail_name "${entry.guardrail_name}"`)
     names.add(entry.guardrail_name)
-    const factory = GUARDRAIL_TYPES[p.guardrail]
-    if (!factory) {
+    const type = GUARDRAIL_TYPES[p.guardrail]
+    if (!type) {
       issue([...base, 'guardrail'], `unknown guardrail type "${p.guardrail}"; available: ${Object.keys(GUARDRAIL_TYPES).join(', ')}`)
       continue
     }
@@ -51,7 +58,8 @@ export async function buildGuardrails(config: GatewayConfig, lineOf: LineOf = ()
       const warn = (key: string, message: string): void => {
         warnings.push({ path: formatPath([...base, key]), message, line: lineOf([...base, key]) })
       }
-      const guardrail = await factory(p, { name: entry.guardrail_name, configDir: config.dir, warn })
+      const guardrail = await type.create(p, { name: entry.guardrail_name, configDir: config.dir, warn, ...(shared ? { shared } : {}) })
+      guardrail.name = entry.guardrail_name
       specs.push({
         name: entry.guardrail_name,
         type: p.guardrail,

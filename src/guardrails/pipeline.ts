@@ -1,16 +1,19 @@
 // The guardrail side of one call, in the order the gateway runs it: resolve
 // which guardrails apply, pre_call (rewrite or block before the model),
 // during_call (beside the upstream call), post_call (JSON answers and
-// streams), logging_only (after the answer, through the bounded queue).
+// streams), logging_only (after the answer, through the bounded queue). A
+// block is returned (or, on streams, handled by blockOutcome), never answered
+// here: what the client gets is the gateway's and the protocol's business.
+import { GatewayError } from '../errors.ts'
 import { isObject, type JsonObject } from '../json.ts'
-import { runChain, type BlockInfo, type CallInfo, type DecisionSink } from './engine.ts'
+import { check, runChain, type BlockInfo, type CallInfo, type DecisionSink } from './engine.ts'
 import { GuardrailBlocked } from './errors.ts'
+import type { StreamEvents, TextCodec } from './formats.ts'
 import type { BoundedQueue } from './logging-queue.ts'
-import type { GuardrailPolicy } from './policy.ts'
+import { POLICY_FIELDS, type GuardrailPolicy } from './policy.ts'
 import type { GuardrailSpec } from './spec.ts'
 import { guardStream } from './stream.ts'
-import { applyRequestTexts, applyResponseTexts, extractRequestTexts, extractResponseTexts, type CallType } from './texts.ts'
-import type { Decision, GuardrailMode, GuardText } from './types.ts'
+import type { CallType, Decision, GuardrailMode, GuardText } from './types.ts'
 
 export interface PipelineOptions {
   policy: GuardrailPolicy
@@ -19,11 +22,15 @@ export interface PipelineOptions {
   streamWindow: number
   /** receives every decision (metrics, logs) */
   observe: (d: Decision) => void
+  /** request fields the guardrail types read (e.g. hlido's `hlido_slugs`): never sent upstream */
+  typeFields: readonly string[]
 }
 
-export interface CallGuardInput {
+export interface CallGuardInput<Req extends JsonObject, Answer> {
   callType: CallType
-  body: JsonObject
+  body: Req
+  /** the texts of the call's protocol */
+  texts: TextCodec<Req, Answer>
   requestId: string
   signal: AbortSignal
   /** guardrail names bound to the caller's key */
@@ -34,38 +41,69 @@ export interface CallGuardInput {
   decisions: Decision[]
 }
 
-/** A block the gateway must answer: a refusal (200) or, when thrown, a 400. */
-export interface Refusal {
-  text: string
+/** A configured guardrail as /guardrails/list shows it: its type, modes and policy, never its own params (they may hold secrets). */
+export interface GuardrailListing {
+  guardrail_name: string
+  litellm_params: { guardrail: string; mode: GuardrailMode[]; default_on: boolean; on_error: string; on_block: string }
 }
 
 export class GuardrailPipeline {
+  /** request fields that are the gateway's and its guardrails' own: never sent upstream (top level or in `metadata`) */
+  readonly requestFields: readonly string[]
   private readonly opts: PipelineOptions
 
   constructor(opts: PipelineOptions) {
     this.opts = opts
-  }
-
-  get policy(): GuardrailPolicy {
-    return this.opts.policy
+    this.requestFields = [...POLICY_FIELDS, ...opts.typeFields]
   }
 
   /** Throws 400/403 for guardrail requests the policy refuses. */
-  forCall(input: CallGuardInput): CallGuards {
+  forCall<Req extends JsonObject, Answer>(input: CallGuardInput<Req, Answer>): CallGuards<Req, Answer> {
     return new CallGuards(this.opts, input, this.opts.policy.resolve(input.body, input.bound))
+  }
+
+  has(name: string): boolean {
+    return this.opts.policy.get(name) !== undefined
+  }
+
+  list(): GuardrailListing[] {
+    return this.opts.policy.all.map((s) => ({
+      guardrail_name: s.name,
+      litellm_params: { guardrail: s.type, mode: [...s.modes], default_on: s.defaultOn, on_error: s.onError, on_block: s.onBlock },
+    }))
+  }
+
+  /**
+   * Runs one guardrail by hand on a text (LiteLLM's /guardrails/apply_guardrail):
+   * as input when it checks input, else as output. Returns the text as the
+   * guardrail leaves it; throws its block, 404 for an unknown name. `applied`
+   * gets its name and decision, as a call's trace would.
+   */
+  async apply(name: string, text: string, requestId: string, applied: { guardrails: string[]; decisions: Decision[] }): Promise<string> {
+    const spec = this.opts.policy.get(name)
+    if (!spec) {
+      throw new GatewayError(404, `unknown guardrail "${name}"; GET /guardrails/list names the configured ones`, { code: 'unknown_guardrail', param: 'guardrail_name' })
+    }
+    applied.guardrails = [spec.name]
+    const direction = spec.guardrail.checkInput ? 'input' : 'output'
+    const mode = direction === 'input' ? 'pre_call' : 'post_call'
+    const call: CallInfo = { requestId, model: '', callType: 'chat', caller: {}, requestMetadata: {}, request: {}, signal: new AbortController().signal }
+    const verdict = await check(spec, direction, mode, [{ index: 0, text, source: direction === 'input' ? 'user' : 'completion' }], call, (d) => applied.decisions.push(d))
+    if (verdict.action === 'block') throw new GuardrailBlocked(spec.name, mode, verdict.reason, verdict.details)
+    return verdict.action === 'rewrite' ? (verdict.texts[0] ?? text) : text
   }
 }
 
-export class CallGuards {
+export class CallGuards<Req extends JsonObject, Answer> {
   /** names of every guardrail that runs on this call, whatever its mode */
   readonly names: string[]
   private readonly specs: readonly GuardrailSpec[]
   private readonly opts: PipelineOptions
-  private readonly input: CallGuardInput
+  private readonly input: CallGuardInput<Req, Answer>
   private readonly call: CallInfo
   private readonly sink: DecisionSink
 
-  constructor(opts: PipelineOptions, input: CallGuardInput, specs: readonly GuardrailSpec[]) {
+  constructor(opts: PipelineOptions, input: CallGuardInput<Req, Answer>, specs: readonly GuardrailSpec[]) {
     this.opts = opts
     this.input = input
     this.specs = specs
@@ -91,18 +129,14 @@ export class CallGuards {
     return this.specs.filter((s) => s.modes.has(mode))
   }
 
-  get hasPostCall(): boolean {
-    return this.specs.some((s) => s.modes.has('post_call'))
-  }
-
-  /** Rewrites the request body in place; returns a refusal, or throws a block. */
-  async preCall(): Promise<Refusal | undefined> {
+  /** Rewrites the request body in place; returns the block, if one blocked. */
+  async preCall(): Promise<BlockInfo | undefined> {
     const specs = this.inMode('pre_call')
     if (specs.length === 0) return undefined
-    const { callType, body } = this.input
-    const r = await runChain(specs, 'input', 'pre_call', extractRequestTexts(callType, body), this.call, this.sink)
-    if (r.block) return this.refuseOrThrow(r.block)
-    if (r.rewritten) applyRequestTexts(callType, body, r.texts)
+    const { texts, body } = this.input
+    const r = await runChain(specs, 'input', 'pre_call', texts.requestTexts(body), this.call, this.sink)
+    if (r.block) return r.block
+    if (r.rewritten) texts.applyRequestTexts(body, r.texts)
     if (r.params) setParams(body, r.params)
     return undefined
   }
@@ -114,13 +148,11 @@ export class CallGuards {
   duringCall(abortUpstream: () => void): Promise<BlockInfo | undefined> | undefined {
     const specs = this.inMode('during_call')
     if (specs.length === 0) return undefined
-    const texts = extractRequestTexts(this.input.callType, this.input.body)
-    // Each runs independently (they cannot rewrite), so all start at once.
-    // The first block (or fail-closed error) settles the result and aborts the
-    // upstream at once: waiting for every during_call guardrail first (as a
-    // Promise.all did) let one slow guardrail keep a blocked upstream call — and
-    // the client's 400 — waiting up to its timeout. The others still finish and
-    // record their decisions.
+    const texts = this.requestTexts()
+    // Each runs independently (they cannot rewrite), so all start at once. The
+    // first block (or fail-closed error) settles the result and aborts the
+    // upstream at once, rather than after the slowest guardrail's timeout; the
+    // others still finish and record their decisions.
     return new Promise<BlockInfo | undefined>((resolve, reject) => {
       let pending = specs.length
       for (const s of specs) {
@@ -140,29 +172,33 @@ export class CallGuards {
     })
   }
 
-  /** post_call on a JSON answer: rewrites it in place, or returns a refusal, or throws a block. */
-  async postCall(answer: JsonObject): Promise<Refusal | undefined> {
+  /** post_call on a JSON answer: rewrites it in place; returns the block, if one blocked. */
+  async postCall(answer: Answer): Promise<BlockInfo | undefined> {
     const specs = this.inMode('post_call')
     if (specs.length === 0) return undefined
-    const { callType } = this.input
-    const r = await runChain(specs, 'output', 'post_call', extractResponseTexts(callType, answer), this.call, this.sink)
-    if (r.block) return this.refuseOrThrow(r.block)
-    if (r.rewritten) applyResponseTexts(callType, answer, r.texts, r.drop)
+    const { texts } = this.input
+    const r = await runChain(specs, 'output', 'post_call', texts.answerTexts(answer), this.call, this.sink)
+    if (r.block) return r.block
+    if (r.rewritten) texts.applyAnswerTexts(answer, r.texts, r.drop)
     return undefined
   }
 
-  /** post_call on a stream (chat and completions). */
-  guardStream(events: AsyncIterable<JsonObject>): AsyncIterable<JsonObject> {
+  /** post_call on a stream, read and rebuilt through the protocol's `events`. */
+  guardStream<Event>(stream: AsyncIterable<Event>, events: StreamEvents<Event>): AsyncIterable<Event> {
     const specs = this.inMode('post_call')
-    if (specs.length === 0 || this.input.callType === 'embeddings') return events
-    return guardStream(events, { specs, call: this.call, sink: this.sink, window: this.opts.streamWindow, callType: this.input.callType })
+    if (specs.length === 0) return stream
+    return guardStream(stream, { specs, call: this.call, sink: this.sink, window: this.opts.streamWindow, events })
+  }
+
+  get hasLoggingOnly(): boolean {
+    return this.specs.some((s) => s.modes.has('logging_only'))
   }
 
   /** Queues logging_only checks of the request and the delivered answer texts. */
   logAfter(answerTexts: GuardText[]): void {
     const specs = this.inMode('logging_only')
     if (specs.length === 0) return
-    const requestTexts = extractRequestTexts(this.input.callType, this.input.body)
+    const requestTexts = this.requestTexts()
     // The client's abort must not cancel work that runs after the answer.
     const call: CallInfo = { ...this.call, signal: new AbortController().signal }
     this.opts.queue.push(async () => {
@@ -177,24 +213,13 @@ export class CallGuards {
     })
   }
 
-  get hasLoggingOnly(): boolean {
-    return this.specs.some((s) => s.modes.has('logging_only'))
-  }
-
   /** the request's texts as the upstream got them (after pre_call rewrites) */
   requestTexts(): GuardText[] {
-    return extractRequestTexts(this.input.callType, this.input.body)
+    return this.input.texts.requestTexts(this.input.body)
   }
 
-  responseTexts(answer: JsonObject): GuardText[] {
-    return extractResponseTexts(this.input.callType, answer)
-  }
-
-  refuseOrThrow(b: BlockInfo): Refusal {
-    // Embeddings have no text answer to refuse with: their block is the 400 that
-    // names the guardrail (a refusal there became a 400 without the guardrail).
-    if (b.spec.onBlock === 'refusal' && this.input.callType !== 'embeddings') return { text: b.spec.refusalMessage }
-    throw new GuardrailBlocked(b.spec.name, b.mode, b.reason, b.details)
+  answerTexts(answer: Answer): GuardText[] {
+    return this.input.texts.answerTexts(answer)
   }
 }
 

@@ -6,6 +6,9 @@ import { badRequest, GatewayError } from '../errors.ts'
 import { isObject, type JsonObject } from '../json.ts'
 import type { GuardrailSpec } from './spec.ts'
 
+/** The request fields (top level or in `metadata`) through which a client asks for guardrails: the gateway's own, never sent upstream. */
+export const POLICY_FIELDS: readonly string[] = ['guardrails', 'disable_global_guardrails', 'opted_out_global_guardrails']
+
 export class GuardrailPolicy {
   private readonly specs: readonly GuardrailSpec[]
   private readonly byName: ReadonlyMap<string, GuardrailSpec>

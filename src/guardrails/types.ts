@@ -5,6 +5,9 @@
 
 export type GuardrailMode = 'pre_call' | 'during_call' | 'post_call' | 'logging_only'
 
+/** Which kind of call a guardrail is looking at (the inbound protocol's). */
+export type CallType = 'chat' | 'completion' | 'embeddings'
+
 /** Where a text came from, so a guardrail can treat e.g. tool arguments differently. */
 export type TextSource =
   | 'system'
@@ -55,8 +58,8 @@ export interface GuardContext {
   requestId: string
   /** the model group the client asked for */
   model: string
-  /** which endpoint: chat | completion | embeddings */
-  callType: 'chat' | 'completion' | 'embeddings'
+  /** which kind of call */
+  callType: CallType
   mode: GuardrailMode
   /** aborted when the guardrail's time is up or the call is abandoned */
   signal: AbortSignal
@@ -79,7 +82,8 @@ export interface StreamScanner {
 }
 
 export interface Guardrail {
-  name: string
+  /** its guardrail_name: set by the engine when it builds the guardrail, so a factory need not */
+  name?: string
   checkInput?(texts: GuardText[], ctx: GuardContext): Promise<Verdict>
   checkOutput?(texts: GuardText[], ctx: GuardContext): Promise<Verdict>
   openStream?(ctx: GuardContext): StreamScanner

@@ -2,13 +2,14 @@
 // call is logged and counted under `route`, and only the master key passes
 // (anyone, when none is configured), checked before the body is read.
 import type { FastifyRequest } from 'fastify'
-import { newRequestState, type PortcullisServer } from './server.ts'
+import { newRequestState } from './request-state.ts'
+import type { HttpServices } from './services.ts'
 
 export const adminOnly =
-  (server: PortcullisServer, route: string) =>
+  (services: HttpServices, route: string) =>
   async (request: FastifyRequest): Promise<void> => {
     request.portcullis = newRequestState(route)
-    const caller = await server.auth.authenticate(request.headers)
+    const caller = await services.auth.authenticate(request.headers)
     request.portcullis.caller = caller
-    server.auth.requireAdmin(caller)
+    services.auth.requireAdmin(caller)
   }

@@ -1,7 +1,8 @@
-// Turns anything thrown while serving a request into the OpenAI error shape
-// with the right status. Fastify's own errors (bad JSON, body too large) are
-// client mistakes with a 4xx; only a bug of ours is a 500.
-import { GatewayError, type ErrorBody } from '../errors.ts'
+// Turns anything thrown while serving a request into a GatewayError with the
+// right status (the route's protocol gives it its shape). Fastify's own errors
+// (bad JSON, body too large) are client mistakes with a 4xx; only a bug of
+// ours is a 500.
+import { GatewayError } from '../errors.ts'
 
 interface FastifyLikeError {
   statusCode?: number
@@ -29,8 +30,4 @@ export function toGatewayError(err: unknown, maxRequestBytes: number): GatewayEr
     }
   }
   return new GatewayError(500, 'internal error in the gateway', { type: 'api_error', code: 'internal_error' })
-}
-
-export function errorBody(err: unknown, maxRequestBytes: number): ErrorBody {
-  return toGatewayError(err, maxRequestBytes).toBody()
 }

@@ -6,12 +6,10 @@ import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { z } from 'zod'
 import { hashKey, type KeyInput, type KeyStore, type VirtualKey } from '../auth/keys.ts'
 import { badRequest, GatewayError } from '../errors.ts'
-import type { GuardrailPolicy } from '../guardrails/policy.ts'
 import type { JsonObject } from '../json.ts'
-import { parseDuration } from '../store/duration.ts'
-import { queryRecords } from '../store/records.ts'
+import { parseDuration } from '../auth/duration.ts'
 import { adminOnly } from './admin-only.ts'
-import type { PortcullisServer } from './server.ts'
+import type { HttpServices } from './services.ts'
 
 const duration = z.string().refine((d) => parseDuration(d) !== undefined, 'must be a duration like 30s, 15m, 12h, 7d or 1mo')
 const limit = z.number().int().positive()
@@ -29,14 +27,14 @@ const KeyFields = z.object({
   team_id: z.string().min(1).max(256).nullable().optional(),
 })
 
-export function registerKeyRoutes(app: FastifyInstance, server: PortcullisServer, policy: GuardrailPolicy): void {
+export function registerKeyRoutes(app: FastifyInstance, services: HttpServices): void {
   const admin = (route: string) => async (request: FastifyRequest): Promise<void> => {
-    await adminOnly(server, route)(request)
-    if (server.auth.open) throw new GatewayError(400, 'virtual keys need general_settings.master_key: without one the gateway is open to everyone', { code: 'master_key_required' })
+    await adminOnly(services, route)(request)
+    if (services.auth.open) throw new GatewayError(400, 'virtual keys need general_settings.master_key: without one the gateway is open to everyone', { code: 'master_key_required' })
   }
   const store = (): KeyStore => {
-    if (!server.keys) throw new GatewayError(503, 'this gateway runs without storage', { code: 'storage_unavailable' })
-    return server.keys
+    if (!services.keys) throw new GatewayError(503, 'this gateway runs without storage', { code: 'storage_unavailable' })
+    return services.keys
   }
   const fields = (body: unknown): KeyInput => {
     const r = KeyFields.safeParse(body ?? {})
@@ -45,10 +43,10 @@ export function registerKeyRoutes(app: FastifyInstance, server: PortcullisServer
       throw badRequest(`${i?.path.join('.') ?? 'body'}: ${i?.message ?? 'invalid'}`, i?.path.join('.') ?? null)
     }
     for (const g of r.data.guardrails ?? []) {
-      if (!policy.get(g)) throw badRequest(`unknown guardrail "${g}"; GET /guardrails/list names the configured ones`, 'guardrails')
+      if (!services.guardrails.has(g)) throw badRequest(`unknown guardrail "${g}"; GET /guardrails/list names the configured ones`, 'guardrails')
     }
     for (const m of r.data.models ?? []) {
-      if (!server.gateway.modelNames().includes(m)) throw badRequest(`unknown model "${m}"; GET /v1/models lists them`, 'models')
+      if (!services.gateway.modelNames().includes(m)) throw badRequest(`unknown model "${m}"; GET /v1/models lists them`, 'models')
     }
     return r.data as KeyInput
   }
@@ -103,12 +101,12 @@ export function registerKeyRoutes(app: FastifyInstance, server: PortcullisServer
     }
   })
 
-  app.get('/spend/logs', { onRequest: admin('spend_logs') }, async (request): Promise<JsonObject[]> => {
-    if (!server.storage) throw new GatewayError(503, 'this gateway runs without storage', { code: 'storage_unavailable' })
+  app.get('/spend/logs', { onRequest: admin('spend_logs') }, async (request): Promise<readonly object[]> => {
+    const spendLogs = services.spendLogs
+    if (!spendLogs) throw new GatewayError(503, 'this gateway runs without storage', { code: 'storage_unavailable' })
     const q = request.query as Record<string, string | undefined>
-    const db = await withStorage(() => (server.storage as NonNullable<typeof server.storage>).db())
-    const records = await withStorage(() =>
-      queryRecords(db, {
+    return withStorage(() =>
+      spendLogs({
         ...(q.request_id ? { requestId: q.request_id } : {}),
         ...(q.api_key ? { keyHash: hashOf(q.api_key, 'api_key') } : {}),
         ...(q.key_alias ? { keyAlias: q.key_alias } : {}),
@@ -118,7 +116,6 @@ export function registerKeyRoutes(app: FastifyInstance, server: PortcullisServer
         limit: Math.min(1000, Math.max(1, Number(q.limit ?? 100) || 100)),
       }),
     )
-    return records as unknown as JsonObject[]
   })
 }
 

@@ -3,7 +3,7 @@
 // Everything here happens before the first byte reaches the client: a stream
 // attempt resolves once the upstream accepted it.
 import { setTimeout as sleep } from 'node:timers/promises'
-import { GatewayError, UpstreamError } from '../errors.ts'
+import { GatewayError, modelNotFound, UpstreamError } from '../errors.ts'
 import type { RouterConfig } from '../config/load.ts'
 import type { Deployment } from '../providers/types.ts'
 import { Cooldowns } from './cooldown.ts'
@@ -46,17 +46,9 @@ export class Router {
     return [...this.groups.keys()]
   }
 
-  deployments(modelName: string): readonly Deployment[] {
-    return this.groups.get(modelName) ?? []
-  }
-
   async route<T>(modelName: string, signal: AbortSignal, attempt: (d: Deployment) => Promise<T>): Promise<RouteResult<T>> {
     if (!this.groups.has(modelName)) {
-      throw new GatewayError(404, `model "${modelName}" is not served by this gateway; GET /v1/models lists the models`, {
-        type: 'invalid_request_error',
-        code: 'model_not_found',
-        param: 'model',
-      })
+      throw modelNotFound(modelName)
     }
     // A Set: the same fallback may be listed under both litellm_settings and
     // router_settings (the loader concatenates them); each group is tried once.

@@ -17,6 +17,8 @@ export interface RecordedDecision {
   mode: string
   action: string
   reason?: string
+  /** why the guardrail could not decide, for an unevaluated or fail-closed decision */
+  error?: string
   findings: number
   ms: number
 }

@@ -8,7 +8,7 @@ export type { Logger }
 export function createLogger(opts: { level?: string; destination?: DestinationStream } = {}): Logger {
   return pino(
     {
-      level: opts.level ?? process.env.LOG_LEVEL ?? 'info',
+      level: opts.level ?? 'info',
       base: undefined,
       redact: {
         paths: ['authorization', 'headers.authorization', 'headers["x-api-key"]', 'headers["api-key"]', 'api_key', 'apiKey', 'master_key'],

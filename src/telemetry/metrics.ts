@@ -1,6 +1,9 @@
-// Prometheus metrics on a registry of the server's own (not prom-client's
-// global one), so several gateways in one process — tests — stay apart.
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
+// Every Prometheus metric of the gateway, declared here. They live on a
+// registry of the server's own (not prom-client's global one), so several
+// gateways in one process — tests — stay apart. The Redis metrics exist only
+// when Redis is used and the journal's only with storage: a 0 there would read
+// as "down" or "empty" rather than "not used".
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
 
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120]
 
@@ -15,8 +18,14 @@ export class Metrics {
   readonly guardrailQueueDropped: Counter
   readonly journalFlushFailures: Counter
   readonly recordsDeadLettered: Counter
+  /** with Redis (REDIS_URL): uses of shared state that fell back to per-instance state, by what they were for */
+  readonly redisFallbacks: Counter<'op'> | undefined
+  /** with Redis: 1 while its connection is up */
+  readonly redisUp: Gauge | undefined
+  /** with storage: how many records wait in the journal, read when /metrics is scraped */
+  pendingRecords: () => number = () => 0
 
-  constructor() {
+  constructor(opts: { redis?: boolean; journal?: boolean } = {}) {
     collectDefaultMetrics({ register: this.registry, prefix: 'portcullis_' })
     this.requests = new Counter({
       name: 'portcullis_requests_total',
@@ -68,5 +77,25 @@ export class Metrics {
       help: 'logging_only checks dropped because their queue was full',
       registers: [this.registry],
     })
+    if (opts.redis) {
+      this.redisFallbacks = new Counter({
+        name: 'portcullis_redis_fallback_total',
+        help: 'Uses of shared state that fell back to per-instance state because Redis was unavailable, by what they were for (rate_limit, budget, trust_cache, key_eviction)',
+        labelNames: ['op'],
+        registers: [this.registry],
+      })
+      this.redisUp = new Gauge({ name: 'portcullis_redis_up', help: '1 while the connection to Redis (REDIS_URL) is up', registers: [this.registry] })
+    }
+    if (opts.journal) {
+      const pending = (): number => this.pendingRecords()
+      new Gauge({
+        name: 'portcullis_journal_pending_records',
+        help: 'Call records in the journal, not yet in the database',
+        registers: [this.registry],
+        collect() {
+          this.set(pending())
+        },
+      })
+    }
   }
 }

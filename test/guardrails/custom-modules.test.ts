@@ -11,7 +11,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import OpenAI from 'openai'
 import { ConfigError, loadConfigFile, parseConfig } from '../../src/config/load.ts'
-import { createServer } from '../../src/http/server.ts'
+import { createApp } from '../../src/app.ts'
 import { createLogger } from '../../src/telemetry/logger.ts'
 import { collect, startGateway } from '../helpers/gateway.ts'
 import { runCli } from '../helpers/spawn.ts'
@@ -36,7 +36,7 @@ ${extra}`
 describe('the worked example', () => {
   test('examples/portcullis.custom.yaml loads from its file and masks through the gateway', async () => {
     const { config } = await loadConfigFile(EXAMPLE)
-    const server = await createServer(config, { logger: quiet(), storage: false })
+    const server = await createApp(config, { logger: quiet(), storage: false })
     try {
       const url = await server.listen('127.0.0.1', 0)
       const sdk = new OpenAI({ baseURL: `${url}/v1`, apiKey: 'sk-none', maxRetries: 0 })
@@ -107,7 +107,7 @@ describe('broken modules are start-up errors naming the file', () => {
       const loaded = parseConfig(customConfig(module), join(dir, 'config.yaml'), {})
       let thrown: unknown
       try {
-        const server = await createServer(loaded.config, { logger: quiet(), lineOf: loaded.lineOf, storage: false })
+        const server = await createApp(loaded.config, { logger: quiet(), lineOf: loaded.lineOf, storage: false })
         await server.shutdown(100)
       } catch (err) {
         thrown = err
@@ -139,7 +139,7 @@ describe('broken modules are start-up errors naming the file', () => {
       mode: post_call
 `
     const loaded = parseConfig(text, join(dir, 'two.yaml'), {})
-    await assert.rejects(createServer(loaded.config, { logger: quiet(), storage: false }), (err: unknown) => {
+    await assert.rejects(createApp(loaded.config, { logger: quiet(), storage: false }), (err: unknown) => {
       assert.ok(err instanceof ConfigError)
       assert.deepEqual(
         err.issues.map((i) => i.path),

@@ -8,7 +8,7 @@ import { Writable } from 'node:stream'
 import { after, before, type TestContext } from 'node:test'
 import OpenAI, { APIError } from 'openai'
 import { parseConfig, type LoadResult } from '../../src/config/load.ts'
-import { createServer, type PortcullisServer } from '../../src/http/server.ts'
+import { createApp, type App } from '../../src/app.ts'
 import { createLogger } from '../../src/telemetry/logger.ts'
 import { startFakeOpenAI, type FakeOpenAI } from '../servers/fake-openai.ts'
 
@@ -17,7 +17,7 @@ export interface TestGateway {
   url: string
   /** url + /v1, for the SDK */
   baseURL: string
-  server: PortcullisServer
+  server: App
   loaded: LoadResult
   /** every log line the gateway wrote */
   logs: string[]
@@ -38,7 +38,7 @@ export async function startGateway(yaml: string, opts: { env?: NodeJS.ProcessEnv
       cb()
     },
   })
-  const server = await createServer(loaded.config, { logger: createLogger({ level: 'debug', destination }), lineOf: loaded.lineOf, storage: opts.storage ?? false })
+  const server = await createApp(loaded.config, { logger: createLogger({ level: 'debug', destination }), lineOf: loaded.lineOf, storage: opts.storage ?? false })
   const url = await server.listen('127.0.0.1', 0)
   return {
     url,

@@ -8,15 +8,15 @@ import { randomBytes } from 'node:crypto'
 import { test } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { hashKey, KeyStore } from '../../src/auth/keys.ts'
-import { LocalCounters } from '../../src/limits/counters.ts'
-import { KeyLimits } from '../../src/limits/key-limits.ts'
+import { LocalCounters } from '../../src/quotas/counters.ts'
+import { KeyQuotas } from '../../src/quotas/key-quotas.ts'
 import type { Db, Queryable } from '../../src/store/db.ts'
 import { budgetExceeded, virtualKey } from '../helpers/virtual-key.ts'
 
 
 
 test('committing a record this process never counted (replayed from an earlier run) leaves its uncommitted spend alone', async () => {
-  const limits = new KeyLimits(new LocalCounters())
+  const limits = new KeyQuotas(new LocalCounters())
   const k = virtualKey({ maxBudget: 1 })
   await limits.admit(k)
   await limits.used(k.hash, 'mine-1', 0, 0.6)

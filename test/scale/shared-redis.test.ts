@@ -11,9 +11,9 @@ import { randomBytes } from 'node:crypto'
 import { Redis } from 'ioredis'
 import { KeyStore, hashKey } from '../../src/auth/keys.ts'
 import type { Db } from '../../src/store/db.ts'
-import { KeyLimits } from '../../src/limits/key-limits.ts'
-import { RedisCounters } from '../../src/limits/redis-counters.ts'
-import { SharedSpend } from '../../src/limits/shared-spend.ts'
+import { KeyQuotas } from '../../src/quotas/key-quotas.ts'
+import { RedisCounters } from '../../src/quotas/redis-counters.ts'
+import { SharedSpend } from '../../src/quotas/shared-spend.ts'
 import { SharedRedis, type SharedOp } from '../../src/shared/redis.ts'
 import { createLogger } from '../../src/telemetry/logger.ts'
 import { GatewayError } from '../../src/errors.ts'
@@ -46,7 +46,7 @@ test('no Redis at the URL: every use falls back at once and is counted; start-up
   const t0 = performance.now()
   assert.equal(await s.ready(300), false)
   assert.ok(performance.now() - t0 < 600)
-  const limits = new KeyLimits(new RedisCounters(s), new SharedSpend(s))
+  const limits = new KeyQuotas(new RedisCounters(s), new SharedSpend(s))
   const k = virtualKey({ rpmLimit: 2, maxBudget: 1 })
   await clearOfMinuteEdge()
   const t1 = performance.now()
@@ -78,8 +78,8 @@ test('budgets across instances: spend recorded on one stops the key on the other
   const [sa, sb] = [open(TEST_REDIS_URL as string), open(TEST_REDIS_URL as string)]
   assert.ok(await sa.ready(2000))
   assert.ok(await sb.ready(2000))
-  const a = new KeyLimits(new RedisCounters(sa), new SharedSpend(sa))
-  const b = new KeyLimits(new RedisCounters(sb), new SharedSpend(sb))
+  const a = new KeyQuotas(new RedisCounters(sa), new SharedSpend(sa))
+  const b = new KeyQuotas(new RedisCounters(sb), new SharedSpend(sb))
   // both hold the key as loaded before any call: spend 0
   const k = virtualKey({ maxBudget: 1, budgetResetAt: new Date(Date.now() + 86_400_000) })
   await a.admit(k)
@@ -106,8 +106,8 @@ test('rate windows across instances: one rpm_limit, and tpm counted from both', 
   if (skipped(t)) return
   const [sa, sb] = [open(TEST_REDIS_URL as string), open(TEST_REDIS_URL as string)]
   await Promise.all([sa.ready(2000), sb.ready(2000)])
-  const a = new KeyLimits(new RedisCounters(sa))
-  const b = new KeyLimits(new RedisCounters(sb))
+  const a = new KeyQuotas(new RedisCounters(sa))
+  const b = new KeyQuotas(new RedisCounters(sb))
   const k = virtualKey({ tpmLimit: 100 })
   await clearOfMinuteEdge()
   await a.admit(k)

@@ -28,7 +28,6 @@ export const createLimits: GuardrailFactory = async (params) => {
   if (p.max_input_tokens !== undefined) await tokenizer()
 
   const guardrail: Guardrail = {
-    name: 'limits',
     async checkInput(texts: GuardText[], ctx): Promise<Verdict> {
       const req = ctx.request
       if (p.max_messages !== undefined && Array.isArray(req.messages) && req.messages.length > p.max_messages) {

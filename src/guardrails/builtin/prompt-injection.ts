@@ -47,7 +47,7 @@ export const createPromptInjection: GuardrailFactory = (params) => {
     }
   }
 
-  const guardrail: Guardrail = { name: 'prompt_injection', checkInput: check, checkOutput: check }
+  const guardrail: Guardrail = { checkInput: check, checkOutput: check }
   return guardrail
 }
 

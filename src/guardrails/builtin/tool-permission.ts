@@ -71,7 +71,6 @@ export const createToolPermission: GuardrailFactory = (params) => {
   }
 
   const guardrail: Guardrail = {
-    name: 'tool_permission',
     // the tools a request offers the model
     async checkInput(texts: GuardText[], ctx): Promise<Verdict> {
       const tools = Array.isArray(ctx.request.tools) ? (ctx.request.tools as Array<{ function?: { name?: unknown } }>) : []

@@ -14,11 +14,11 @@
 import { z } from 'zod'
 import type { GuardrailFactory } from '../factory.ts'
 import { parseParams } from '../params.ts'
-import type { GuardContext, GuardText, Guardrail, Verdict } from '../types.ts'
+import type { CallType, GuardContext, GuardText, Guardrail, Verdict } from '../types.ts'
 import { ServiceClient, ServiceError, checkApiBase } from './service.ts'
 
 /** Akto's (LiteLLM's) names of the call types. */
-const CALL_TYPES: Readonly<Record<GuardContext['callType'], string>> = {
+const CALL_TYPES: Readonly<Record<CallType, string>> = {
   chat: 'completion',
   completion: 'text_completion',
   embeddings: 'embeddings',
@@ -114,9 +114,9 @@ function unwrapQuery(payload: string): string | undefined {
 
 export const createAkto: GuardrailFactory = (params, ctx) => {
   // `ctx` is absent when the factory is loaded as a custom module's default export
-  const name = ctx?.name ?? 'akto'
+  const name = ctx.name
   const p = parseParams(Params, params)
-  const apiBase = checkApiBase(p.api_base, 'api_base', (m) => ctx?.warn?.('api_base', m))
+  const apiBase = checkApiBase(p.api_base, 'api_base', (m) => ctx.warn?.('api_base', m))
   const client = new ServiceClient({
     name,
     apiBase,

@@ -147,9 +147,9 @@ export function verdictOf(answer: GenericAnswer, texts: readonly GuardText[], na
 
 export const createGenericGuardrailApi: GuardrailFactory = (params, ctx) => {
   // `ctx` is absent when the factory is loaded as a custom module's default export
-  const name = ctx?.name ?? 'generic_guardrail_api'
+  const name = ctx.name
   const p = parseParams(Params, params)
-  let apiBase = checkApiBase(p.api_base, 'api_base', (m) => ctx?.warn?.('api_base', m))
+  let apiBase = checkApiBase(p.api_base, 'api_base', (m) => ctx.warn?.('api_base', m))
   // LiteLLM accepts the endpoint's full URL as api_base too
   if (apiBase.endsWith(GENERIC_GUARDRAIL_PATH)) apiBase = apiBase.slice(0, -GENERIC_GUARDRAIL_PATH.length) || apiBase
   const headers = headersOf(p.headers, p.api_key)

@@ -12,10 +12,9 @@
 // make one call. Service failures are ServiceErrors; the engine applies
 // `on_error` (fail closed by default).
 import { z } from 'zod'
-import { ParamError, type GuardrailFactory } from '../factory.ts'
+import { ParamError, type GuardrailFactory, type GuardrailType } from '../factory.ts'
 import type { GuardContext, Guardrail, GuardrailMode, Verdict } from '../types.ts'
 import { createHash } from 'node:crypto'
-import { currentShared } from '../../shared/current.ts'
 import { sharedCache, type AgentRecord, type Lookup, type TrustCache } from './hlido/cache.ts'
 import { parseHlidoParams, tierOf } from './hlido/params.ts'
 import { agentPath, callerSlugs, show, slugCount, slugList } from './hlido/slugs.ts'
@@ -51,13 +50,12 @@ type Outcome = { slug: string; lookup: Lookup } | { slug: string; error: unknown
 
 export const createHlido: GuardrailFactory = (params, ctx) => {
   const p = parseHlidoParams(params)
-  // a custom module's factory gets no context: it may be undefined at run time
-  const name = ctx?.name ?? 'hlido'
+  const name = ctx.name
   const modes = (Array.isArray(params.mode) ? params.mode : [params.mode]) as GuardrailMode[]
   if (modes.includes('post_call')) {
     throw new ParamError('mode', 'mode: hlido checks whom a call is for, before or beside the model call; post_call would never run it (use pre_call, during_call or logging_only)')
   }
-  const apiBase = checkApiBase(p.api_base ?? DEFAULT_API_BASE, 'api_base', (m) => ctx?.warn?.('api_base', m))
+  const apiBase = checkApiBase(p.api_base ?? DEFAULT_API_BASE, 'api_base', (m) => ctx.warn?.('api_base', m))
   const base = new URL(apiBase)
   if (base.search !== '' || base.hash !== '') throw new ParamError('api_base', 'api_base: must not carry a query or a fragment')
 
@@ -101,7 +99,7 @@ export const createHlido: GuardrailFactory = (params, ctx) => {
     ttlMs: p.cache_ttl * 1000,
     load,
     namespace: `hlido:${createHash('sha256').update(apiBase).digest('hex').slice(0, 16)}`,
-    store: () => currentShared()?.cache('trust_cache'),
+    store: ctx.shared?.cache('trust_cache'),
   })
 
   /** What fails the bar about `agent`, or undefined when it passes. */
@@ -211,6 +209,9 @@ export const createHlido: GuardrailFactory = (params, ctx) => {
   }
   return guardrail
 }
+
+/** hlido reads the trust subjects of a call from `metadata.hlido_slugs`: they are not the upstream's business. */
+export const hlidoType: GuardrailType = { create: createHlido, requestFields: ['hlido_slugs'] }
 
 function invalid(problem: string): Verdict {
   return { action: 'block', reason: `invalid trust subject: ${problem}`, code: 'invalid_subject', details: { code: 'invalid_subject' } }

@@ -67,14 +67,14 @@ const LOOPBACK = /^(127\.\d+\.\d+\.\d+|localhost|\[::1\])$/
 
 export const createOpenAIModeration: GuardrailFactory = (params, ctx) => {
   // a `custom` module's factory is called with the params alone
-  const name = ctx?.name ?? 'openai_moderation'
+  const name = ctx.name
   const p = parseParams(Params, params)
-  const apiBase = params.api_base === undefined ? DEFAULT_API_BASE : checkApiBase(params.api_base, 'api_base', (m) => ctx?.warn?.('api_base', m))
+  const apiBase = params.api_base === undefined ? DEFAULT_API_BASE : checkApiBase(params.api_base, 'api_base', (m) => ctx.warn?.('api_base', m))
   if (p.api_key === undefined && !LOOPBACK.test(new URL(apiBase).hostname)) {
     throw new ParamError('api_key', `api_key is required for ${apiBase} (e.g. api_key: os.environ/OPENAI_API_KEY)`)
   }
   for (const c of Object.keys(p.categories ?? {})) {
-    if (!KNOWN_CATEGORIES.has(c)) ctx?.warn?.('categories', `"${c}" is not an OpenAI moderation category (${[...KNOWN_CATEGORIES].join(', ')}); it only matters if the service reports it`)
+    if (!KNOWN_CATEGORIES.has(c)) ctx.warn?.('categories', `"${c}" is not an OpenAI moderation category (${[...KNOWN_CATEGORIES].join(', ')}); it only matters if the service reports it`)
   }
   const thresholds = new Map(Object.entries(p.categories ?? {}))
   const client = new ServiceClient({

@@ -61,7 +61,7 @@ const AnonymizerAnswer = z.object({ text: z.string(), items: z.array(z.unknown()
 
 export const createPresidio: GuardrailFactory = (params, ctx) => {
   // a `custom` module's factory is called with the params alone
-  const name = ctx?.name ?? 'presidio'
+  const name = ctx.name
   const p = parseParams(Params, aliased(params))
   if (p.anonymizer && p.anonymizers?.DEFAULT) throw new ParamError('anonymizer', 'set the default operator either as anonymizer or as anonymizers.DEFAULT, not both')
   const config = p.pii_entities_config ?? {}
@@ -74,12 +74,12 @@ export const createPresidio: GuardrailFactory = (params, ctx) => {
   const timeoutMs = serviceTimeoutMs(params.timeout)
   const analyzerKey = params.analyzer_api_base === undefined && params.presidio_analyzer_api_base !== undefined ? 'presidio_analyzer_api_base' : 'analyzer_api_base'
   const anonymizerKey = params.anonymizer_api_base === undefined && params.presidio_anonymizer_api_base !== undefined ? 'presidio_anonymizer_api_base' : 'anonymizer_api_base'
-  const analyzer = new ServiceClient({ name, apiBase: checkApiBase(params[analyzerKey], analyzerKey, (m) => ctx?.warn?.(analyzerKey, m)), timeoutMs })
+  const analyzer = new ServiceClient({ name, apiBase: checkApiBase(params[analyzerKey], analyzerKey, (m) => ctx.warn?.(analyzerKey, m)), timeoutMs })
   // blocking needs no anonymizer; masking does
   const anonymizerBase = params[anonymizerKey]
   const anonymizer =
     masks || anonymizerBase !== undefined
-      ? new ServiceClient({ name, apiBase: checkApiBase(anonymizerBase, anonymizerKey, (m) => ctx?.warn?.(anonymizerKey, m)), timeoutMs })
+      ? new ServiceClient({ name, apiBase: checkApiBase(anonymizerBase, anonymizerKey, (m) => ctx.warn?.(anonymizerKey, m)), timeoutMs })
       : undefined
 
   const operatorFor = (type: string): Operator => p.anonymizers?.[type] ?? p.anonymizers?.DEFAULT ?? p.anonymizer ?? { type: 'replace' }

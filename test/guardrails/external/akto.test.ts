@@ -13,7 +13,7 @@ import { createAkto, mapModifiedPayload, readAnswer, requestPayload } from '../.
 import { ServiceError } from '../../../src/guardrails/external/service.ts'
 import { ParamError } from '../../../src/guardrails/factory.ts'
 import type { GuardContext, Guardrail } from '../../../src/guardrails/types.ts'
-import { createServer } from '../../../src/http/server.ts'
+import { createApp } from '../../../src/app.ts'
 import { createLogger } from '../../../src/telemetry/logger.ts'
 import { apiFailure, useServer, type TestGateway } from '../../helpers/gateway.ts'
 import { startFakeAkto, type FakeAkto } from '../../servers/fake-akto.ts'
@@ -318,7 +318,7 @@ describe('akto: configuration and secrets', () => {
   const startFails = async (text: string): Promise<ConfigError> => {
     const { config, lineOf } = parseConfig(text, '/tmp/akto-test.yaml', {})
     try {
-      const server = await createServer(config, { logger: quiet(), lineOf, storage: false })
+      const server = await createApp(config, { logger: quiet(), lineOf, storage: false })
       await server.shutdown(100)
     } catch (err) {
       assert.ok(err instanceof ConfigError, `a ConfigError, not ${String(err)}`)

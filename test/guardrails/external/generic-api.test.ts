@@ -10,7 +10,7 @@ import { ConfigError, parseConfig } from '../../../src/config/load.ts'
 import { ServiceError } from '../../../src/guardrails/external/service.ts'
 import { buildRequest, createGenericGuardrailApi, requestData, verdictOf } from '../../../src/guardrails/external/generic-api.ts'
 import { ParamError } from '../../../src/guardrails/factory.ts'
-import { createServer } from '../../../src/http/server.ts'
+import { createApp } from '../../../src/app.ts'
 import { createLogger } from '../../../src/telemetry/logger.ts'
 import { apiFailure, useServer, type TestGateway } from '../../helpers/gateway.ts'
 import { GENERIC_PATH, startFakeGenericGuardrail, type FakeGenericGuardrail } from '../../servers/fake-generic-guardrail.ts'
@@ -211,7 +211,7 @@ describe('generic_guardrail_api: failures and config', () => {
     })
     const { config, lineOf } = parseConfig(text, '/tmp/generic-test.yaml', {})
     await assert.rejects(
-      async () => (await createServer(config, { logger: createLogger({ level: 'silent' }), lineOf, storage: false })).shutdown(100),
+      async () => (await createApp(config, { logger: createLogger({ level: 'silent' }), lineOf, storage: false })).shutdown(100),
       (err: unknown) => {
         assert.ok(err instanceof ConfigError)
         assert.match(err.issues[0]?.message ?? '', /api_base must be http or https/)

@@ -7,7 +7,7 @@ import type { Decision, GuardContext, Guardrail, GuardrailMode, GuardText, Verdi
 /** A configured guardrail: defaults are post_call, fail closed, error on block, 1 s timeout. */
 export function spec(guardrail: Guardrail, opts: Partial<Omit<GuardrailSpec, 'guardrail' | 'name'>> = {}): GuardrailSpec {
   return {
-    name: guardrail.name,
+    name: guardrail.name ?? 'guardrail',
     type: 'custom',
     modes: new Set<GuardrailMode>(['post_call']),
     defaultOn: false,

@@ -9,6 +9,7 @@ import type { GuardrailSpec } from '../../../src/guardrails/spec.ts'
 import { guardStream } from '../../../src/guardrails/stream.ts'
 import { GuardrailBlocked, GuardrailUnavailable } from '../../../src/guardrails/errors.ts'
 import type { GuardContext, Guardrail, GuardText, StreamScanner, Verdict } from '../../../src/guardrails/types.ts'
+import { chatEvents, completionEvents } from '../../../src/protocols/chat/stream-events.ts'
 import { blocker, callInfo, prng, recorder, rewriter, spec } from './helpers.ts'
 
 type Chunk = Record<string, any>
@@ -64,7 +65,7 @@ async function run(chunks: Chunk[] | AsyncIterable<Chunk>, specs: GuardrailSpec[
   const out: Chunk[] = []
   let error: unknown
   try {
-    for await (const c of guardStream(Array.isArray(chunks) ? source(chunks) : chunks, { specs, call: callInfo(), sink, window, callType })) out.push(c)
+    for await (const c of guardStream(Array.isArray(chunks) ? source(chunks) : chunks, { specs, call: callInfo(), sink, window, events: callType === 'chat' ? chatEvents : completionEvents })) out.push(c)
   } catch (err) {
     error = err
   }
@@ -270,7 +271,7 @@ describe('guardStream: blocks', () => {
   test('(c) a block before anything was released throws on the first next(), so the HTTP layer can answer a plain 400', async () => {
     const src = source(chatChunks(['hello ', WORD.slice(0, 4), WORD.slice(4), ' bye']))
     const { decisions, sink } = recorder()
-    const gen = guardStream(src, { specs: [spec(blocker('no-word', WORD))], call: callInfo(), sink, window: 64, callType: 'chat' })
+    const gen = guardStream(src, { specs: [spec(blocker('no-word', WORD))], call: callInfo(), sink, window: 64, events: chatEvents })
     await assert.rejects(gen.next(), (err: unknown) => {
       assert.ok(err instanceof GuardrailBlocked, String(err))
       assert.equal(err.status, 400)
@@ -596,7 +597,7 @@ describe('guardStream: guardrails with their own stream scanner', () => {
         end: () => s.end(),
       }
     }
-    for await (const c of guardStream(source(chatChunks(ps)), { specs: [spec(g)], call: callInfo(), sink, window: 16, callType: 'chat' })) {
+    for await (const c of guardStream(source(chatChunks(ps)), { specs: [spec(g)], call: callInfo(), sink, window: 16, events: chatEvents })) {
       received += pieces([c]).join('').length
     }
     assert.deepEqual(
@@ -641,7 +642,7 @@ describe('guardStream: guardrails with their own stream scanner', () => {
 
   test('(i) a scanner block before anything was released throws on the first next()', async () => {
     const log = { pushes: [] as Array<[string, number]>, ends: 0 }
-    const gen = guardStream(source(chatChunks(['a ', WORD])), { specs: [spec(scanning(WORD, log))], call: callInfo(), sink: () => {}, window: 16, callType: 'chat' })
+    const gen = guardStream(source(chatChunks(['a ', WORD])), { specs: [spec(scanning(WORD, log))], call: callInfo(), sink: () => {}, window: 16, events: chatEvents })
     await assert.rejects(gen.next(), GuardrailBlocked)
   })
 })
@@ -664,7 +665,7 @@ describe('guardStream: decisions', () => {
       call: callInfo(),
       sink,
       window: 16,
-      callType: 'chat',
+      events: chatEvents,
     })
     let during = 0
     for await (const _ of gen) during = Math.max(during, decisions.length)
@@ -701,7 +702,7 @@ describe('guardStream: decisions', () => {
 
     const { decisions, sink } = recorder()
     const src = source(chatChunks(chop(rand, filler(rand, 600), 5)))
-    for await (const _ of guardStream(src, { specs: [spec(masker('#'))], call: callInfo(), sink, window: 16, callType: 'chat' })) break
+    for await (const _ of guardStream(src, { specs: [spec(masker('#'))], call: callInfo(), sink, window: 16, events: chatEvents })) break
     assert.equal(src.closed, true)
     assert.deepEqual(
       decisions.map((d) => [d.guardrail, d.action]),

@@ -3,7 +3,7 @@
 // changes exactly the rewritten texts, in place.
 import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { applyRequestTexts, applyResponseTexts, extractRequestTexts, extractResponseTexts } from '../../../src/guardrails/texts.ts'
+import { applyRequestTexts, applyResponseTexts, extractRequestTexts, extractResponseTexts } from '../../../src/protocols/chat/texts.ts'
 import type { GuardText } from '../../../src/guardrails/types.ts'
 
 type Body = Record<string, unknown>

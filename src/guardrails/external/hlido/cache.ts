@@ -8,6 +8,7 @@
 // slug under load costs one lookup, not one per request. Answers (an agent's
 // record, or "unverified" for a 404) are cached; failures are not.
 import { LRUCache } from 'lru-cache'
+import type { SharedStore } from '../../factory.ts'
 
 export interface AgentRecord {
   slug: string
@@ -29,37 +30,22 @@ export interface TrustCache {
 /** Loads one slug; bounded by the service client's own timeout. */
 export type Loader = (slug: string) => Promise<Lookup>
 
-export function memoryCache(opts: { max: number; ttlMs: number; load: Loader }): TrustCache {
-  return sharedCache({ ...opts, namespace: 'memory', store: () => undefined })
-}
-
-/**
- * Where a cache shared between instances keeps its entries: Redis when
- * REDIS_URL is set (src/shared/redis.ts). `get` answers a hit with its
- * remaining lifetime, null for a miss, undefined when the store is
- * unavailable; `set` never throws. Every call is bounded by the store.
- */
-export interface SharedStore {
-  get(key: string): Promise<{ value: string; ttlMs: number } | null | undefined>
-  set(key: string, value: string, ttlMs: number): Promise<void>
-}
-
 /**
  * The memory cache in front of a shared one: a miss here asks the shared
  * store before loading, and a load is written there for the other instances.
  * An entry taken from the shared store lives here only for what is left of
- * its lifetime there. With no store (`store()` is undefined: no Redis) or an
- * unavailable one, this is the memory cache alone. `namespace` keeps apart
+ * its lifetime there. With no store (no Redis) or an unavailable one, this is
+ * the memory cache alone. `namespace` keeps apart
  * the answers of different services (api_base).
  */
-export function sharedCache(opts: { max: number; ttlMs: number; load: Loader; namespace: string; store: () => SharedStore | undefined }): TrustCache {
+export function sharedCache(opts: { max: number; ttlMs: number; load: Loader; namespace: string; store: SharedStore | undefined }): TrustCache {
   const keyOf = (slug: string): string => `${opts.namespace}:${slug}`
   const lru = new LRUCache<string, Lookup>({
     max: opts.max,
     ttl: opts.ttlMs,
     ignoreFetchAbort: true,
     fetchMethod: async (slug, _stale, { options }) => {
-      const store = opts.store()
+      const store = opts.store
       const hit = store ? await store.get(keyOf(slug)) : undefined
       const shared = hit ? parseLookup(hit.value) : undefined
       if (hit && shared) {

@@ -7,7 +7,7 @@ import { GatewayError } from '../errors.ts'
 import { secondsToNextMinute, type WindowCounters } from './counters.ts'
 import type { SharedSpend } from './shared-spend.ts'
 
-export class KeyLimits {
+export class KeyQuotas {
   private readonly counters: WindowCounters
   /** spend recorded in the journal, not yet in the database, per key hash */
   private readonly uncommitted = new Map<string, number>()

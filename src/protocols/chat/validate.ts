@@ -1,8 +1,8 @@
 // Checks the client's request bodies before anything else runs. Only the
 // fields Portcullis relies on are checked; every other field passes through.
 import { z } from 'zod'
-import { badRequest, GatewayError } from '../errors.ts'
-import type { ChatRequest, CompletionRequest, EmbeddingRequest } from '../providers/types.ts'
+import { badRequest, GatewayError } from '../../errors.ts'
+import type { ChatRequest, CompletionRequest, EmbeddingRequest } from '../../providers/types.ts'
 
 const positiveInt = z.number().int().min(1)
 const stop = z.union([z.string(), z.array(z.string()).max(4)]).nullable()

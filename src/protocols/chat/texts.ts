@@ -1,11 +1,14 @@
-// The engine, not the guardrail, knows request formats. One traversal per
-// format visits every text of a call in a fixed order; extraction collects
-// them into an indexed list and write-back replaces them 1:1 in the same order,
-// so the two can never disagree about which text is which.
-import { isObject, type JsonObject } from '../json.ts'
-import type { GuardText, TextSource } from './types.ts'
+// The texts of OpenAI chat, completion and embedding calls, for the guardrail
+// engine (which knows no format). One traversal per format visits every text
+// of a call in a fixed order; extraction collects them into an indexed list
+// and write-back replaces them 1:1 in the same order, so the two can never
+// disagree about which text is which.
+import type { TextCodec } from '../../guardrails/formats.ts'
+import type { GuardText, TextSource } from '../../guardrails/types.ts'
+import { isObject, type JsonObject } from '../../json.ts'
 
-export type CallType = 'chat' | 'completion' | 'embeddings'
+/** The calls of the OpenAI family. */
+export type OpenAICall = 'chat' | 'completion' | 'embeddings'
 
 /** Returned by a write-back visitor for a tool call that is removed whole. */
 const DROP = Symbol('drop')
@@ -22,7 +25,7 @@ const ROLE_SOURCE: Readonly<Record<string, TextSource>> = {
   function: 'tool_result',
 }
 
-function visitRequest(callType: CallType, body: JsonObject, visit: Visitor): void {
+function visitRequest(callType: OpenAICall, body: JsonObject, visit: Visitor): void {
   if (callType === 'chat') {
     for (const m of asArray(body.messages)) {
       if (!isObject(m)) continue
@@ -39,7 +42,7 @@ function visitRequest(callType: CallType, body: JsonObject, visit: Visitor): voi
   }
 }
 
-function visitResponse(callType: CallType, body: JsonObject, visit: Visitor): void {
+function visitResponse(callType: OpenAICall, body: JsonObject, visit: Visitor): void {
   if (callType === 'embeddings') return
   for (const c of asArray(body.choices)) {
     if (!isObject(c)) continue
@@ -126,21 +129,31 @@ function apply(walk: (visit: Visitor) => void, texts: readonly GuardText[], drop
   if (i !== texts.length) throw new Error(`text write-back visited ${i} texts but ${texts.length} were extracted`)
 }
 
-export const extractRequestTexts = (callType: CallType, body: JsonObject): GuardText[] =>
+export const extractRequestTexts = (callType: OpenAICall, body: JsonObject): GuardText[] =>
   collect((v) => visitRequest(callType, body, v))
 
 /** Writes (possibly rewritten) texts back into `body`, in place. */
-export const applyRequestTexts = (callType: CallType, body: JsonObject, texts: readonly GuardText[]): void =>
+export const applyRequestTexts = (callType: OpenAICall, body: JsonObject, texts: readonly GuardText[]): void =>
   apply((v) => visitRequest(callType, body, v), texts)
 
-export const extractResponseTexts = (callType: CallType, body: JsonObject): GuardText[] =>
+export const extractResponseTexts = (callType: OpenAICall, body: JsonObject): GuardText[] =>
   collect((v) => visitResponse(callType, body, v))
 
 /** Writes answer texts back in place; `drop` removes those tool calls (by text index) whole. */
-export const applyResponseTexts = (callType: CallType, body: JsonObject, texts: readonly GuardText[], drop?: ReadonlySet<number>): void =>
+export const applyResponseTexts = (callType: OpenAICall, body: JsonObject, texts: readonly GuardText[], drop?: ReadonlySet<number>): void =>
   apply((v) => visitResponse(callType, body, v), texts, drop)
 
 function asArray(v: unknown): unknown[] {
   return Array.isArray(v) ? v : []
 }
 
+
+/** The texts of one kind of OpenAI call, for the guardrail engine. */
+export function openAITexts(callType: OpenAICall): TextCodec<JsonObject, JsonObject> {
+  return {
+    requestTexts: (req) => extractRequestTexts(callType, req),
+    applyRequestTexts: (req, texts) => applyRequestTexts(callType, req, texts),
+    answerTexts: (answer) => extractResponseTexts(callType, answer),
+    applyAnswerTexts: (answer, texts, drop) => applyResponseTexts(callType, answer, texts, drop),
+  }
+}
