@@ -4,6 +4,7 @@
 // per-key quotas, storage and virtual keys, authentication — hands the HTTP
 // layer what it serves, and takes it all down again in reverse on shutdown.
 // The request lifecycle itself reads top to bottom in src/gateway/gateway.ts.
+import { recordCall } from './app/record-call.ts'
 import { requireModelAllowed } from './auth/key-policy.ts'
 import { KeyStore } from './auth/keys.ts'
 import { Authenticator } from './auth/master-key.ts'
@@ -25,6 +26,8 @@ import { chatProtocol } from './protocols/chat/chat.ts'
 import { completionProtocol } from './protocols/chat/completion.ts'
 import { embeddingsProtocol } from './protocols/chat/embeddings.ts'
 import type { AnyProtocol } from './protocols/protocol.ts'
+import type { ProviderKind } from './providers/registry.ts'
+import type { Provider } from './providers/types.ts'
 import { createAnthropicProvider } from './providers/anthropic.ts'
 import { createEchoProvider } from './providers/echo.ts'
 import { createOpenAIProvider } from './providers/openai.ts'
@@ -40,7 +43,6 @@ import { queryRecords } from './store/records.ts'
 import { Storage } from './store/storage.ts'
 import { createLogger, type Logger } from './telemetry/logger.ts'
 import { Metrics } from './telemetry/metrics.ts'
-import { recordCall } from './app/record-call.ts'
 
 /** The inbound protocols served, each on its own paths. */
 const PROTOCOLS: readonly AnyProtocol[] = [chatProtocol, completionProtocol, embeddingsProtocol]
@@ -89,17 +91,7 @@ export async function createApp(config: GatewayConfig, opts: AppOptions = {}): P
     typeFields: GUARDRAIL_REQUEST_FIELDS,
   })
   const client = new UpstreamClient({ connectionsPerOrigin: config.general.upstreamMaxConnections, keepAliveTimeoutMs: 30_000 })
-  const gateway = new Gateway({
-    router: new Router(config.deployments, config.router),
-    providers: {
-      openai: createOpenAIProvider(client, 'openai'),
-      azure: createOpenAIProvider(client, 'azure'),
-      anthropic: createAnthropicProvider(client),
-      echo: createEchoProvider(),
-    },
-    metrics,
-    guardrails,
-  })
+  const gateway = new Gateway({ router: new Router(config.deployments, config.router), providers: providers(client), metrics, guardrails })
   // The echo model counts tokens on every call: its encoding (some 70 MB resident)
   // loads now rather than on the first call. Otherwise only a stream whose
   // upstream reports no usage needs it (the gateway asks for usage), so it
@@ -115,37 +107,8 @@ export async function createApp(config: GatewayConfig, opts: AppOptions = {}): P
   }
   const auth = new Authenticator(config.general.masterKey, store?.keys)
   const storage = store?.storage
-  const recorder = { storage, quotas, storePrompts: config.general.storePrompts, logger }
 
-  const services: HttpServices = {
-    gateway,
-    auth,
-    protocols: PROTOCOLS,
-    logger,
-    metrics,
-    guardrails: {
-      list: () => guardrails.list(),
-      has: (name) => guardrails.has(name),
-      apply: (name, text, requestId, trace) => guardrails.apply(name, text, requestId, trace),
-    },
-    keys: store?.keys,
-    spendLogs: storage ? async (q) => queryRecords(await storage.db(), q) : undefined,
-    async admit(state) {
-      // records that could not be kept would be lost: new calls are refused while the journal is over its bound
-      if (storage?.journal.full) {
-        throw new GatewayError(503, 'the gateway is refusing new calls: its record journal is full while the database is unreachable', {
-          code: 'records_backlog',
-          headers: { 'retry-after': '5' },
-        })
-      }
-      const key = state.caller?.kind === 'key' ? state.caller.key : undefined
-      if (!key) return
-      requireModelAllowed(key, (state.body as { model?: unknown } | undefined)?.model)
-      await quotas.admit(key)
-    },
-    record: (requestId, state, status) => recordCall(recorder, requestId, state, status),
-    dbState: () => storage?.state ?? 'none',
-  }
+  const services = httpServices({ gateway, guardrails, auth, quotas, storage, keys: store?.keys, metrics, logger, storePrompts: config.general.storePrompts })
   const http = createHttpServer(services, { maxRequestBytes: config.general.maxRequestBytes })
 
   let stopping: Promise<void> | undefined
@@ -170,6 +133,63 @@ export async function createApp(config: GatewayConfig, opts: AppOptions = {}): P
       })()
       return stopping
     },
+  }
+}
+
+/** One provider per kind of deployment, sharing the upstream connection pools. */
+function providers(client: UpstreamClient): Readonly<Record<ProviderKind, Provider>> {
+  return {
+    openai: createOpenAIProvider(client, 'openai'),
+    azure: createOpenAIProvider(client, 'azure'),
+    anthropic: createAnthropicProvider(client),
+    echo: createEchoProvider(),
+  }
+}
+
+interface ServiceParts {
+  gateway: Gateway
+  guardrails: GuardrailPipeline
+  auth: Authenticator
+  quotas: KeyQuotas
+  storage: Storage | undefined
+  keys: KeyStore | undefined
+  metrics: Metrics
+  logger: Logger
+  storePrompts: boolean
+}
+
+/** What the HTTP layer serves, from the parts built above. */
+function httpServices(p: ServiceParts): HttpServices {
+  const { gateway, guardrails, storage, quotas } = p
+  const recorder = { storage, quotas, storePrompts: p.storePrompts, logger: p.logger }
+  return {
+    gateway,
+    auth: p.auth,
+    protocols: PROTOCOLS,
+    logger: p.logger,
+    metrics: p.metrics,
+    guardrails: {
+      list: () => guardrails.list(),
+      has: (name) => guardrails.has(name),
+      apply: (name, text, requestId, trace) => guardrails.apply(name, text, requestId, trace),
+    },
+    keys: p.keys,
+    spendLogs: storage ? async (q) => queryRecords(await storage.db(), q) : undefined,
+    async admit(state) {
+      // records that could not be kept would be lost: new calls are refused while the journal is over its bound
+      if (storage?.journal.full) {
+        throw new GatewayError(503, 'the gateway is refusing new calls: its record journal is full while the database is unreachable', {
+          code: 'records_backlog',
+          headers: { 'retry-after': '5' },
+        })
+      }
+      const key = state.caller?.kind === 'key' ? state.caller.key : undefined
+      if (!key) return
+      requireModelAllowed(key, (state.body as { model?: unknown } | undefined)?.model)
+      await quotas.admit(key)
+    },
+    record: (requestId, state, status) => recordCall(recorder, requestId, state, status),
+    dbState: () => storage?.state ?? 'none',
   }
 }
 
