@@ -169,7 +169,8 @@ function resolveConfig(
     return {
       id,
       modelName: entry.model_name,
-      provider: info?.kind ?? prefix,
+      // an unknown prefix is an issue above: the config is refused, this deployment never runs
+      provider: info?.kind ?? 'openai',
       model: name,
       apiBase: p.api_base ?? (info?.defaultBase !== 'builtin' ? info?.defaultBase : undefined),
       apiKey: p.api_key,

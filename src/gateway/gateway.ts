@@ -6,7 +6,7 @@
 //   5. logging_only guardrails after the answer, off the hot path
 // The protocol adapter (src/protocols/) knows the wire format; a block's
 // outcome is decided by blockOutcome; the HTTP layer turns the result into bytes.
-import { GatewayError, modelNotFound, UpstreamError } from '../errors.ts'
+import { modelNotFound, UpstreamError } from '../errors.ts'
 import type { BlockInfo } from '../guardrails/engine.ts'
 import { blockOutcome } from '../guardrails/outcome.ts'
 import type { CallGuards, GuardrailPipeline } from '../guardrails/pipeline.ts'
@@ -196,8 +196,7 @@ export class Gateway {
 
   private route<T>(model: string, signal: AbortSignal, attempt: Attempt<T>): Promise<RouteResult<T>> {
     return this.router.route(model, signal, async (d) => {
-      const provider = this.providers[d.provider as ProviderKind]
-      if (!provider) throw new GatewayError(500, `no provider for ${d.provider}`)
+      const provider = this.providers[d.provider]
       const started = performance.now()
       try {
         const out = await attempt(provider, d, signal)

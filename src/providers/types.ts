@@ -3,6 +3,7 @@
 // fields reach OpenAI-compatible upstreams untouched.
 
 import type { JsonObject } from '../json.ts'
+import type { ProviderKind } from './registry.ts'
 
 export interface ContentPart {
   type: string
@@ -150,8 +151,8 @@ export interface Deployment {
   id: string
   /** the name clients ask for */
   modelName: string
-  /** provider prefix of `litellm_params.model`: openai | anthropic | echo */
-  provider: string
+  /** which provider serves it, from the prefix of `litellm_params.model` */
+  provider: ProviderKind
   /** the model name sent upstream (the part after the provider prefix) */
   model: string
   apiBase: string | undefined

@@ -35,30 +35,42 @@ function toolPieces(deltas: unknown[]): ToolCallPiece[] {
 
 /** Content, a tool call, a finish reason or usage: the stream is really flowing (a role-only or empty chunk is not enough). */
 function carries(ev: { choices?: unknown; usage?: unknown }): boolean {
-  if (ev.usage) return true
-  if (!Array.isArray(ev.choices)) return true
-  for (const c of ev.choices as Array<{ delta?: { content?: unknown; tool_calls?: unknown }; text?: unknown; finish_reason?: unknown }>) {
-    if (c.finish_reason) return true
-    if (typeof c.text === 'string' && c.text !== '') return true
-    const d = c.delta
-    if (d && ((typeof d.content === 'string' && d.content !== '') || d.tool_calls)) return true
-  }
-  return false
+  if (ev.usage || !Array.isArray(ev.choices)) return true
+  return ev.choices.some(
+    (c: unknown) =>
+      isObject(c) &&
+      (Boolean(c.finish_reason) || nonEmpty(c.text) !== undefined || (isObject(c.delta) && (nonEmpty(c.delta.content) !== undefined || Boolean(c.delta.tool_calls)))),
+  )
 }
 
-/** A chunk like the upstream's last one (id, model, fingerprint) for one choice; a fresh id when the upstream sent none. */
-function chatChunk(like: ChatChunk | undefined, choice: ChunkChoice): ChatChunk {
+/** The envelope of a chunk like the upstream's last one (id, model, fingerprint); a fresh id when the upstream sent none. */
+function envelope<O extends string>(like: { id: string; object: O; created: number; model: string; system_fingerprint?: unknown } | undefined, object: O, idPrefix: string) {
   return {
-    id: like?.id ?? `chatcmpl-${randomUUID()}`,
-    object: like?.object ?? 'chat.completion.chunk',
+    id: like?.id ?? `${idPrefix}-${randomUUID()}`,
+    object: like?.object ?? object,
     created: like?.created ?? Math.floor(Date.now() / 1000),
     model: like?.model ?? '',
     ...(like?.system_fingerprint !== undefined ? { system_fingerprint: like.system_fingerprint } : {}),
-    choices: [choice],
   }
 }
 
+const chatChunk = (like: ChatChunk | undefined, choice: ChunkChoice): ChatChunk => ({ ...envelope(like, 'chat.completion.chunk', 'chatcmpl'), choices: [choice] })
+
+const completionChunk = (like: Completion | undefined, choice: CompletionChoice): Completion => ({ ...envelope(like, 'text_completion', 'cmpl'), choices: [choice] })
+
 const role = (first: boolean): { role?: 'assistant' } => (first ? { role: 'assistant' } : {})
+
+type Build<Event> = (like: Event | undefined, index: number, text: string, first: boolean) => Event
+
+/** A choice ended by a guardrail's refusal: the refusal text, then finish_reason content_filter. */
+const refusalOf =
+  <Event>(text: Build<Event>, finish: Build<Event>) =>
+  (like: Event | undefined, index: number, refusal: string, first: boolean): Event[] => [text(like, index, refusal, first), finish(like, index, 'content_filter', false)]
+
+const chatText: Build<ChatChunk> = (like, index, content, first) => chatChunk(like, { index, delta: { ...role(first), content }, finish_reason: null, logprobs: null })
+const chatFinish: Build<ChatChunk> = (like, index, reason, first) => chatChunk(like, { index, delta: role(first), finish_reason: reason, logprobs: null })
+const completionText: Build<Completion> = (like, index, text) => completionChunk(like, { index, text, finish_reason: null, logprobs: null })
+const completionFinish: Build<Completion> = (like, index, reason) => completionChunk(like, { index, text: '', finish_reason: reason, logprobs: null })
 
 export const chatEvents: Events<ChatChunk> = {
   read(ev): ChoiceDelta[] | undefined {
@@ -74,7 +86,7 @@ export const chatEvents: Events<ChatChunk> = {
       }
     })
   },
-  text: (like, index, content, first) => chatChunk(like, { index, delta: { ...role(first), content }, finish_reason: null, logprobs: null }),
+  text: chatText,
   toolCalls(like, index, calls: readonly HeldCall[], first) {
     // numbered afresh: a removed call must not leave a gap clients would fill with an empty one
     const tool_calls = calls.map((t, i) => ({ index: i, id: t.id, type: 'function' as const, function: { name: t.name, arguments: t.args } }))
@@ -82,36 +94,21 @@ export const chatEvents: Events<ChatChunk> = {
   },
   functionCall: (like, index, call, first) =>
     chatChunk(like, { index, delta: { ...role(first), function_call: { name: call.name, arguments: call.args } }, finish_reason: null, logprobs: null }),
-  finish: (like, index, reason, first) => chatChunk(like, { index, delta: role(first), finish_reason: reason, logprobs: null }),
-  refusal(like, index, text, first) {
-    return [this.text(like, index, text, first), this.finish(like, index, 'content_filter', false)]
-  },
+  finish: chatFinish,
+  refusal: refusalOf(chatText, chatFinish),
   usage: usageOf,
   carries,
   frame: sseData,
   done: SSE_DONE,
 }
 
-function completionChunk(like: Completion | undefined, choice: CompletionChoice): Completion {
-  return {
-    id: like?.id ?? `cmpl-${randomUUID()}`,
-    object: like?.object ?? 'text_completion',
-    created: like?.created ?? Math.floor(Date.now() / 1000),
-    model: like?.model ?? '',
-    ...(like?.system_fingerprint !== undefined ? { system_fingerprint: like.system_fingerprint } : {}),
-    choices: [choice],
-  }
-}
-
 export const completionEvents: Events<Completion> = {
   read(ev): ChoiceDelta[] | undefined {
     return choicesOf(ev)?.map((c) => ({ index: typeof c.index === 'number' ? c.index : 0, text: nonEmpty(c.text), finish: nonEmpty(c.finish_reason) }))
   },
-  text: (like, index, text) => completionChunk(like, { index, text, finish_reason: null, logprobs: null }),
-  finish: (like, index, reason) => completionChunk(like, { index, text: '', finish_reason: reason, logprobs: null }),
-  refusal(like, index, text, first) {
-    return [this.text(like, index, text, first), this.finish(like, index, 'content_filter', false)]
-  },
+  text: completionText,
+  finish: completionFinish,
+  refusal: refusalOf(completionText, completionFinish),
   usage: usageOf,
   carries,
   frame: sseData,
