@@ -143,6 +143,7 @@ export function storable(r: CallRecord): CallRecord {
       mode: text(d.mode, MAX_FIELD),
       action: text(d.action, MAX_FIELD),
       ...(d.reason !== undefined ? { reason: text(d.reason, MAX_FIELD) } : {}),
+      ...(d.error !== undefined ? { error: text(d.error, MAX_FIELD) } : {}),
       findings: count(d.findings),
       ms: finite(d.ms),
     })),
