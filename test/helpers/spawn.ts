@@ -2,17 +2,15 @@
 // what a user sees: exit codes, stdout/stderr, the `listening on` line, signals.
 import { spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
-import { mkdtempSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { freshDataDir } from './data-dir.ts'
 
 export const CLI = fileURLToPath(new URL('../../src/cli.ts', import.meta.url))
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 
-/** The child's environment: PATH, a data dir of its own (unless the test names one), and the test's variables. */
+/** The child's environment: PATH, a data dir of its own with an initialised cluster (unless the test names one), and the test's variables. */
 function childEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  return { PATH: process.env.PATH, PORTCULLIS_DATA_DIR: mkdtempSync(join(tmpdir(), 'portcullis-data-')), ...env }
+  return { PATH: process.env.PATH, PORTCULLIS_DATA_DIR: freshDataDir(), ...env }
 }
 
 export interface CliRun {

@@ -1,14 +1,13 @@
 // Shared scaffolding of the storage tests: a data dir per gateway (with an
-// initialised PGlite cluster copied from a template, so each gateway does not
-// pay PGlite's initdb — the migrations still run at every start), gateways
+// initialised PGlite cluster copied from a template: helpers/data-dir.ts), gateways
 // with storage, the admin routes under the master key, /spend/logs, waiting
 // for the journal to flush, and a walk of every file under a data dir.
 import assert from 'node:assert/strict'
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { readdirSync, readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { openDb, type Db } from '../../src/store/db.ts'
+import type { Db } from '../../src/store/db.ts'
+import { freshDataDir, removeDir } from '../helpers/data-dir.ts'
 import { startGateway, type TestGateway } from '../helpers/gateway.ts'
 import type { CallRecord } from '../../src/store/records.ts'
 
@@ -19,36 +18,12 @@ export const MASTER = 'sk-master-key-for-store-tests'
 // Each test file runs in its own process, so this touches no other tests.
 delete process.env.DATABASE_URL
 
-const PGLITE_VERSION = (JSON.parse(readFileSync(new URL('../../node_modules/@electric-sql/pglite/package.json', import.meta.url), 'utf8')) as { version: string }).version
-
-/**
- * A PGlite cluster right after initdb (no tables), made once per PGlite version
- * and machine: initdb costs 4–8 s here, a copy ~0.1 s. Made in a private folder
- * and renamed into place, so test files starting side by side never see half of one.
- */
-async function pgTemplate(): Promise<string> {
-  const final = join(tmpdir(), `portcullis-pglite-template-${PGLITE_VERSION}`)
-  if (existsSync(join(final, 'pgdata', 'PG_VERSION'))) return final
-  const work = mkdtempSync(join(tmpdir(), 'portcullis-pglite-making-'))
-  const db = await openDb({ databaseUrl: undefined, dataDir: work })
-  await db.close()
-  try {
-    renameSync(work, final)
-  } catch {
-    // another test file made it first
-    rmSync(work, { recursive: true, force: true })
-  }
-  return final
-}
-
 /** A new data dir (remove it with `removeDir`); `initialised` puts a freshly initdb'd PGlite cluster in it (else PGlite makes one at the first start). */
 export async function dataDir(initialised = true): Promise<string> {
-  const dir = mkdtempSync(join(tmpdir(), 'portcullis-store-'))
-  if (initialised) cpSync(join(await pgTemplate(), 'pgdata'), join(dir, 'pgdata'), { recursive: true })
-  return dir
+  return freshDataDir(initialised, 'portcullis-store-')
 }
 
-export const removeDir = (dir: string): void => rmSync(dir, { recursive: true, force: true })
+export { removeDir }
 
 /** A gateway with storage in `dir`, returned once its database is open and migrated. */
 export async function storeGateway(yaml: string, dir: string): Promise<TestGateway> {
